@@ -1,0 +1,25 @@
+"""One error type for everything a user can get wrong.
+
+Its message is a single line naming the thing that is wrong; the CLI prints it as
+``error - <message>`` and exits 1, the web app turns it into a one-line HTTP error.
+"""
+
+
+class KsError(Exception):
+    """A user-facing failure: bad input, an unknown name, a broken file."""
+
+    def __init__(self, message: str):
+        message = " ".join(str(message).split("\n")).strip()
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.message
+
+
+class NotFound(KsError):
+    """A named thing (host, appliance, OS, network, roll…) does not exist."""
+
+
+class Forbidden(KsError):
+    """The requester may not see what it asked for (HTTP 403)."""
