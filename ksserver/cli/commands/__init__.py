@@ -1,0 +1,3 @@
+"""Each module registers the commands of one area."""
+
+from ksserver.cli.commands import attrs, inventory, setup  # noqa: F401

@@ -1,0 +1,143 @@
+"""Bulk reads that return plain values, a constant number of queries per request.
+
+Resolution for any number of hosts costs the same handful of queries: the hosts, each
+attribute level, and the private interfaces — never one query per host or per attribute.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ksserver.db.models import (
+    OS,
+    Appliance,
+    ApplianceAttr,
+    GlobalAttr,
+    Host,
+    HostAttr,
+    Interface,
+    Network,
+    OSAttr,
+)
+
+CHUNK = 5000  # stays under every backend's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class HostRecord:
+    id: int
+    name: str
+    appliance_id: int
+    appliance: str
+    membership: str
+    node: str | None
+    graph: str
+    os_id: int
+    os: str
+    rack: int
+    rank: int
+    cpus: int
+    arch: str | None
+    runaction: str | None
+    installaction: str | None
+
+
+def _host_select():
+    return (
+        select(
+            Host.id,
+            Host.name,
+            Host.appliance_id,
+            Appliance.name,
+            Appliance.membership,
+            Appliance.node,
+            Appliance.graph,
+            Host.os_id,
+            OS.name,
+            Host.rack,
+            Host.rank,
+            Host.cpus,
+            Host.arch,
+            Host.runaction,
+            Host.installaction,
+        )
+        .join(Appliance, Host.appliance_id == Appliance.id)
+        .join(OS, Host.os_id == OS.id)
+    )
+
+
+def host_records(session: Session, where=None) -> list[HostRecord]:
+    stmt = _host_select()
+    if where is not None:
+        stmt = stmt.where(where)
+    return [HostRecord(*row) for row in session.execute(stmt)]
+
+
+def host_records_by_id(session: Session, ids: Sequence[int]) -> list[HostRecord]:
+    out: list[HostRecord] = []
+    for chunk in _chunks(ids):
+        out += host_records(session, Host.id.in_(chunk))
+    return out
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    ids = list(ids)
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def global_attrs(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(GlobalAttr.name, GlobalAttr.value)).all())
+
+
+def _owned(session: Session, model, owner_col, owner_ids: Iterable[int], everything: bool):
+    out: dict[int, dict[str, str]] = defaultdict(dict)
+    stmt = select(owner_col, model.name, model.value)
+    if everything:
+        rows = session.execute(stmt)
+    else:
+        rows = []
+        for chunk in _chunks(sorted(set(owner_ids))):
+            rows += session.execute(stmt.where(owner_col.in_(chunk))).all()
+    for owner, name, value in rows:
+        out[owner][name] = value
+    return out
+
+
+def os_attrs(session: Session, os_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    return _owned(session, OSAttr, OSAttr.os_id, os_ids, False)
+
+
+def appliance_attrs(session: Session, ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    return _owned(session, ApplianceAttr, ApplianceAttr.appliance_id, ids, False)
+
+
+def host_attrs(session: Session, ids: Iterable[int], everything: bool = False):
+    return _owned(session, HostAttr, HostAttr.host_id, ids, everything)
+
+
+def private_interfaces(
+    session: Session, ids: Iterable[int], everything: bool = False
+) -> dict[int, tuple[str | None, str | None]]:
+    """(ip, mac) of each host's interface on the ``private`` network, lowest device first."""
+    stmt = (
+        select(Interface.host_id, Interface.device, Interface.ip, Interface.mac)
+        .join(Network, Interface.network_id == Network.id)
+        .where(Network.name == "private")
+    )
+    rows = []
+    if everything:
+        rows = session.execute(stmt).all()
+    else:
+        for chunk in _chunks(sorted(set(ids))):
+            rows += session.execute(stmt.where(Interface.host_id.in_(chunk))).all()
+    out: dict[int, tuple[str, str | None, str | None]] = {}
+    for host_id, device, ip, mac in rows:
+        if host_id not in out or device < out[host_id][0]:
+            out[host_id] = (device, ip, mac)
+    return {k: (v[1], v[2]) for k, v in out.items()}

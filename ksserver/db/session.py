@@ -1,0 +1,89 @@
+"""Engines (one per URL, made on first use) and the one-transaction unit of work."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ksserver import config
+from ksserver.errors import KsError
+
+_lock = threading.Lock()
+_engines: dict[str, tuple[Engine, sessionmaker]] = {}
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def engine(url: str | None = None) -> Engine:
+    return _get(url)[0]
+
+
+def _get(url: str | None) -> tuple[Engine, sessionmaker]:
+    url = url or config.database_url()
+    with _lock:
+        if url not in _engines:
+            kwargs = {"future": True}
+            if url.startswith("sqlite"):
+                kwargs["connect_args"] = {"timeout": 30}
+            else:
+                kwargs["pool_pre_ping"] = True
+            eng = create_engine(url, **kwargs)
+            if url.startswith("sqlite"):
+                event.listen(eng, "connect", _sqlite_pragmas)
+            _engines[url] = (eng, sessionmaker(bind=eng, expire_on_commit=False))
+        return _engines[url]
+
+
+def dispose_all() -> None:
+    """Forget every engine (tests, and after a fork in a pre-forking server)."""
+    with _lock:
+        for eng, _ in _engines.values():
+            eng.dispose()
+        _engines.clear()
+
+
+def _missing_schema(err: Exception) -> bool:
+    text = str(err).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+@contextmanager
+def transaction(url: str | None = None) -> Iterator[Session]:
+    """One command, one transaction: commit at the end, roll back on any error."""
+    _eng, factory = _get(url)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except KsError:
+        session.rollback()
+        raise
+    except IntegrityError as err:
+        session.rollback()
+        raise KsError(f"the database refused the change: {err.orig}".splitlines()[0]) from err
+    except (OperationalError, ProgrammingError) as err:
+        session.rollback()
+        if _missing_schema(err):
+            raise KsError("the database has no ksserver schema: run `ksserver init` first") from err
+        raise KsError(f"database error: {err.orig}".splitlines()[0]) from err
+    except DBAPIError as err:
+        session.rollback()
+        raise KsError(f"database error: {err.orig}".splitlines()[0]) from err
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

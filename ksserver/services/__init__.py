@@ -1,0 +1,10 @@
+"""The service layer: the one place where the rules meet the inventory.
+
+Rule: the CLI and the web app call these functions and nothing below them; each command
+runs inside one ``transaction()`` so that a failure anywhere changes nothing. Functions
+take the session first and return plain values (records, tables, text).
+"""
+
+from ksserver.db.session import transaction
+
+__all__ = ["transaction"]

@@ -1,0 +1,120 @@
+"""Host selection, written once: every command that takes hosts goes through ``select``.
+
+A selector is a host name, an interface name (``vi-1.rocksclusters.org``, or its first
+label ``vi-1``), a MAC, ``localhost`` (this frontend), an appliance name (all its hosts),
+``rack<N>`` (the non-frontend hosts of rack N), or a pattern with ``%`` wildcards.
+A command that changes hosts must name some: "no hosts" never means "every host".
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ksserver.db import queries
+from ksserver.db.models import Appliance, GlobalAttr, Host, Interface, Network
+from ksserver.db.queries import HostRecord
+from ksserver.errors import KsError, NotFound
+
+_RACK = re.compile(r"^rack(\d+)$")
+_NUM = re.compile(r"(\d+)")
+
+
+def natural_key(name: str):
+    """compute-0-2 before compute-0-10."""
+    return [int(p) if p.isdigit() else p for p in _NUM.split(name)]
+
+
+def select_hosts(session: Session, selectors: list[str], *, change: bool) -> list[HostRecord]:
+    """Resolve selectors to host records, de-duplicated and in natural name order.
+
+    With no selectors a listing gets every host; a change is refused.
+    """
+    if not selectors:
+        if change:
+            raise KsError(
+                "no host named: name hosts, an appliance, rack<N> or a % pattern "
+                "(a change never defaults to every host)"
+            )
+        records = queries.host_records(session)
+    else:
+        ids: set[int] = set()
+        for word in selectors:
+            ids.update(_resolve(session, word))
+        records = queries.host_records_by_id(session, sorted(ids))
+    return sorted(records, key=lambda r: natural_key(r.name))
+
+
+def one_host(session: Session, name: str) -> HostRecord:
+    """Exactly one host, by any single-host selector."""
+    ids = _resolve(session, name, single=True)
+    return queries.host_records_by_id(session, ids)[0]
+
+
+def _resolve(session: Session, word: str, single: bool = False) -> list[int]:
+    host_id = session.scalar(select(Host.id).where(Host.name == word))
+    if host_id is not None:
+        return [host_id]
+    if not single:
+        if "%" in word:
+            found = session.scalars(select(Host.id).where(Host.name.like(word))).all()
+            if not found:
+                raise NotFound(f'no host matches "{word}"')
+            return list(found)
+        match = _RACK.match(word)
+        if match:
+            return list(
+                session.scalars(
+                    select(Host.id)
+                    .join(Appliance, Host.appliance_id == Appliance.id)
+                    .where(Host.rack == int(match.group(1)), Appliance.name != "frontend")
+                ).all()
+            )
+        app_id = session.scalar(select(Appliance.id).where(Appliance.name == word))
+        if app_id is not None:
+            return list(session.scalars(select(Host.id).where(Host.appliance_id == app_id)).all())
+    found = _by_interface(session, word)
+    if found is not None:
+        return [found]
+    if single and "%" in word:
+        raise KsError(f'"{word}" names more than one host here; name one host')
+    raise NotFound(f'cannot resolve host "{word}"')
+
+
+def _by_interface(session: Session, word: str) -> int | None:
+    if word == "localhost":
+        name = session.scalar(
+            select(GlobalAttr.value).where(GlobalAttr.name == "Kickstart_PrivateHostname")
+        )
+        host_id = session.scalar(select(Host.id).where(Host.name == name)) if name else None
+        if host_id is None:
+            host_id = session.scalar(
+                select(Host.id)
+                .join(Appliance, Host.appliance_id == Appliance.id)
+                .where(Appliance.name == "frontend")
+                .order_by(Host.id)
+            )
+        return host_id
+    hosts = set(session.scalars(select(Interface.host_id).where(Interface.name == word)).all())
+    if not hosts:
+        hosts = set(
+            session.scalars(select(Interface.host_id).where(Interface.name.like(_like(word) + ".%", escape="\\"))).all()
+        )
+    if not hosts and re.fullmatch(r"[0-9A-Fa-f:]{11,17}", word):
+        hosts = set(session.scalars(select(Interface.host_id).where(Interface.mac == word.lower())).all())
+    if not hosts and "." in word:
+        short, _, zone = word.partition(".")
+        if session.scalar(select(Network.id).where(Network.dnszone == zone)) is not None:
+            host_id = session.scalar(select(Host.id).where(Host.name == short))
+            if host_id is not None:
+                return host_id
+            hosts = set(session.scalars(select(Interface.host_id).where(Interface.name == short)).all())
+    if len(hosts) > 1:
+        raise KsError(f'"{word}" names interfaces of several hosts; name the host')
+    return hosts.pop() if hosts else None
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,121 @@
+"""``ksserver init``: what a Rocks frontend install does to an empty database.
+
+Loads site.attrs as global attributes, creates the ``private`` and ``public`` networks from
+them, the default appliances, and the frontend host with its two interfaces. Every step
+checks what exists first, so running it again changes nothing but the attributes given.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ksserver import config
+from ksserver.attrs import INTRINSIC, Level, parse_site_attrs
+from ksserver.db.models import OS, Appliance, Host, Network
+from ksserver.errors import KsError
+from ksserver.services import attributes, inventory
+
+#: name, membership, root node, managed — the appliances a Rocks frontend starts with.
+DEFAULT_APPLIANCES = (
+    ("frontend", "Frontend", "server", False),
+    ("compute", "Compute", "compute", True),
+    ("nas", "NAS Appliance", "nas", True),
+    ("vm-container", "VM Container", "vm-container", True),
+    ("hosted-vm", "Hosted VM", None, True),
+    ("network", "Ethernet Switch", None, False),
+    ("power", "Power Distribution Unit", None, False),
+)
+
+#: site.attrs keys that describe the installing machine, not the site (spec §4.1).
+_NOT_GLOBAL = INTRINSIC | {"os"}
+
+_REQUIRED = (
+    "Kickstart_PrivateNetwork",
+    "Kickstart_PrivateNetmask",
+    "Kickstart_PrivateDNSDomain",
+    "Kickstart_PrivateAddress",
+    "Kickstart_PublicNetwork",
+    "Kickstart_PublicNetmask",
+    "Kickstart_PublicDNSDomain",
+    "Kickstart_PublicAddress",
+    "Kickstart_PublicHostname",
+)
+
+
+def read_site_attrs(path: str | None) -> dict[str, str]:
+    source = Path(path) if path else config.DEMO_SITE_ATTRS
+    try:
+        text = source.read_text()
+    except OSError as err:
+        raise KsError(f"cannot read {source}: {err.strerror}") from None
+    return parse_site_attrs(text, str(source))
+
+
+def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -> list[str]:
+    """Returns one line per thing it created or changed, for the user to read."""
+    missing = [k for k in _REQUIRED if not site.get(k)]
+    if missing:
+        raise KsError("site.attrs lacks " + ", ".join(missing))
+    done: list[str] = []
+    if session.scalar(select(OS.id).where(OS.name == "linux")) is None:
+        session.add(OS(name="linux"))
+        session.flush()
+        done.append("created OS linux")
+
+    existing = dict(session.execute(select(Appliance.name, Appliance.id)).all())
+    first_time = not existing
+    if replace_attrs or first_time:
+        count = 0
+        for key, value in sorted(site.items()):
+            if key in _NOT_GLOBAL:
+                continue
+            attributes.set_attr(session, Level.GLOBAL, [], key, value)
+            count += 1
+        done.append(f"loaded {count} global attributes")
+
+    for name, prefix, zone, servedns in (
+        ("private", "Kickstart_Private", site["Kickstart_PrivateDNSDomain"], "yes"),
+        ("public", "Kickstart_Public", site["Kickstart_PublicDNSDomain"], "no"),
+    ):
+        if session.scalar(select(Network.id).where(Network.name == name)) is None:
+            inventory.add_network(
+                session, name, site[f"{prefix}Network"], site[f"{prefix}Netmask"], dnszone=zone, servedns=servedns
+            )
+            done.append(f"created network {name}")
+
+    for name, membership, node, managed in DEFAULT_APPLIANCES:
+        if name in existing:
+            continue
+        inventory.add_appliance(session, name, membership=membership, node=node)
+        attributes.set_attr(session, Level.APPLIANCE, [name], "managed", "true" if managed else "false")
+        done.append(f"created appliance {name}")
+
+    hostname = site.get("Kickstart_PrivateHostname") or site["Kickstart_PublicHostname"].split(".")[0]
+    if session.scalar(select(Host.id).where(Host.name == hostname)) is None:
+        inventory.add_host(
+            session, hostname, appliance="frontend", rack="0", rank="0", arch=site.get("arch") or _arch()
+        )
+        for prefix, default_dev, name in (
+            ("Kickstart_Private", "eth0", hostname),
+            ("Kickstart_Public", "eth1", site["Kickstart_PublicHostname"]),
+        ):
+            inventory.add_interface(
+                session,
+                hostname,
+                site.get(f"{prefix}Interface") or default_dev,
+                ip=site[f"{prefix}Address"],
+                mac=site.get(f"{prefix}Ethernet") or None,
+                subnet="private" if prefix.endswith("Private") else "public",
+                name=name,
+            )
+        done.append(f"created frontend host {hostname}")
+    return done
+
+
+def _arch() -> str:
+    machine = platform.machine() or "x86_64"
+    return "i386" if machine in {"i486", "i586", "i686"} else machine

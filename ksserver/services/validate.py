@@ -1,0 +1,67 @@
+"""Parsing of user-typed values: each failure names the value and what it should be."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ksserver.errors import KsError
+
+_MAC = re.compile(r"^[0-9a-f]{1,2}([:-][0-9a-f]{1,2}){5}$")
+_TRUE = {"on", "yes", "y", "true", "1"}
+_FALSE = {"off", "no", "n", "false", "0"}
+
+
+def ip(value: str, what: str = "ip") -> str:
+    try:
+        return str(ipaddress.IPv4Address(value.strip()))
+    except (ipaddress.AddressValueError, ValueError):
+        raise KsError(f'invalid {what} "{value}": expected an IPv4 address such as 10.1.255.254') from None
+
+
+def netmask(value: str) -> str:
+    text = ip(value, "netmask")
+    try:
+        ipaddress.IPv4Network(f"0.0.0.0/{text}")
+    except ValueError:
+        raise KsError(f'invalid netmask "{value}": the one bits must come first') from None
+    return text
+
+
+def mac(value: str) -> str:
+    text = value.strip().lower()
+    if not _MAC.match(text):
+        raise KsError(f'invalid MAC address "{value}": expected six hex octets such as 00:16:3e:00:00:01')
+    return ":".join(f"{int(part, 16):02x}" for part in re.split("[:-]", text))
+
+
+def integer(value: str | int, what: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise KsError(f'invalid {what} "{value}": expected a whole number') from None
+    if minimum is not None and number < minimum:
+        raise KsError(f"invalid {what} {number}: must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise KsError(f"invalid {what} {number}: must be at most {maximum}")
+    return number
+
+
+def boolean(value: str | bool, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise KsError(f'invalid {what} "{value}": expected yes or no')
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def name(value: str, what: str) -> str:
+    if not value or not _NAME.match(value):
+        raise KsError(f'invalid {what} name "{value}": use letters, digits, "-", "_" and "."')
+    return value

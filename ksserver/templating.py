@@ -1,0 +1,25 @@
+"""Jinja2 for every emitted text file; one environment, templates under ``templates/``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jinja2
+
+from ksserver.config import PACKAGE_DIR
+
+
+@lru_cache(maxsize=None)
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PACKAGE_DIR / "templates")),
+        autoescape=jinja2.select_autoescape(["xml", "xml.j2", "html"]),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(name: str, **context) -> str:
+    return environment().get_template(name).render(**context)
