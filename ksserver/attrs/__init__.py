@@ -8,6 +8,7 @@ Pure: no database, web or CLI imports.
 """
 
 from ksserver.attrs.precedence import (
+    BulkResolver,
     HOST_ONLY,
     INTRINSIC,
     LEVELS,
@@ -20,6 +21,7 @@ from ksserver.attrs.names import check_name, check_settable, check_value
 from ksserver.attrs.siteattrs import format_site_attrs, parse_site_attrs
 
 __all__ = [
+    "BulkResolver",
     "HOST_ONLY",
     "INTRINSIC",
     "LEVELS",

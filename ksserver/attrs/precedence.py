@@ -23,6 +23,10 @@ class Level(Enum):
         ]
 
 
+for _member in Level:
+    # a plain attribute: ``.value`` is a descriptor, slow when read for a million rows
+    _member.letter = _member.value
+
 #: The settable levels, least specific first: a later level overrides an earlier one.
 LEVELS: tuple[Level, ...] = (Level.GLOBAL, Level.OS, Level.APPLIANCE, Level.HOST)
 
@@ -53,6 +57,33 @@ def resolve(
         for name, value in layers.get(level, {}).items():
             out[name] = Resolved(value, level)
     return out
+
+
+class BulkResolver:
+    """``resolve`` for many hosts at once: the levels that hosts share (global, OS,
+    appliance) are merged once per (OS, appliance) pair, then each host's own values go on
+    top. Same order, same answers as ``resolve``; far fewer objects for 10,000 hosts."""
+
+    def __init__(self, global_layer: Mapping[str, str]):
+        self._global = global_layer
+        self._shared: dict[tuple, dict[str, Resolved]] = {}
+
+    def shared(self, key: tuple, os_layer: Mapping[str, str], appliance_layer: Mapping[str, str]) -> dict[str, Resolved]:
+        merged = self._shared.get(key)
+        if merged is None:
+            merged = resolve({}, {Level.GLOBAL: self._global, Level.OS: os_layer, Level.APPLIANCE: appliance_layer})
+            self._shared[key] = merged
+        return merged
+
+    @staticmethod
+    def host(
+        intrinsic: Mapping[str, str | None], shared: Mapping[str, Resolved], host_layer: Mapping[str, str]
+    ) -> dict[str, Resolved]:
+        out = {k: Resolved(v, Level.INTRINSIC) for k, v in intrinsic.items() if v is not None}
+        out.update(shared)
+        for name, value in host_layer.items():
+            out[name] = Resolved(value, Level.HOST)
+        return out
 
 
 def explain(

@@ -131,8 +131,9 @@ def parse(spec: Spec, rest: list[str]) -> tuple[dict, bool]:
     kinds = {a.rstrip("*+?"): (a[-1] if a[-1] in "*+?" else "") for a in spec.args}
     bound: dict[str, object] = {}
     for key in list(given):
-        if key in kinds and kinds[key] in ("", "?"):
-            bound[key] = given.pop(key)
+        if key in kinds:
+            value = given.pop(key)
+            bound[key] = value.split() if kinds[key] in ("*", "+") else value
     unknown = [k for k in given if k not in spec.params and k not in kinds]
     if unknown:
         raise KsError(f'unknown parameter "{unknown[0]}" for "{spec.name}" (usage: {spec.usage()})')
@@ -172,10 +173,7 @@ def parse(spec: Spec, rest: list[str]) -> tuple[dict, bool]:
             i += count
             extra = 0
     for key, value in given.items():
-        if key in kinds:  # a many-valued argument given as key=value
-            bound[key] = list(bound.get(key) or []) + value.split()
-        else:
-            bound[key.replace("-", "_")] = value
+        bound[key.replace("-", "_")] = value
     for key in spec.params:
         bound.setdefault(key.replace("-", "_"), spec.params[key])
     return bound, as_json

@@ -124,20 +124,22 @@ def host_attrs(session: Session, ids: Iterable[int], everything: bool = False):
 def private_interfaces(
     session: Session, ids: Iterable[int], everything: bool = False
 ) -> dict[int, tuple[str | None, str | None]]:
-    """(ip, mac) of each host's interface on the ``private`` network, lowest device first."""
-    stmt = (
-        select(Interface.host_id, Interface.device, Interface.ip, Interface.mac)
-        .join(Network, Interface.network_id == Network.id)
-        .where(Network.name == "private")
-    )
+    """(ip, mac) of each host's interface on the ``private`` network, lowest device first.
+
+    Filtered by host first and by network in Python: planners otherwise walk the whole
+    private network's interfaces to answer for one host."""
+    private = session.scalar(select(Network.id).where(Network.name == "private"))
+    if private is None:
+        return {}
+    stmt = select(Interface.host_id, Interface.device, Interface.ip, Interface.mac, Interface.network_id)
     rows = []
     if everything:
-        rows = session.execute(stmt).all()
+        rows = session.execute(stmt.where(Interface.network_id == private)).all()
     else:
         for chunk in _chunks(sorted(set(ids))):
             rows += session.execute(stmt.where(Interface.host_id.in_(chunk))).all()
     out: dict[int, tuple[str, str | None, str | None]] = {}
-    for host_id, device, ip, mac in rows:
-        if host_id not in out or device < out[host_id][0]:
+    for host_id, device, ip, mac, network_id in rows:
+        if network_id == private and (host_id not in out or device < out[host_id][0]):
             out[host_id] = (device, ip, mac)
     return {k: (v[1], v[2]) for k, v in out.items()}

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ksserver.attrs import (
+    BulkResolver,
     Level,
     Resolved,
     check_name,
@@ -16,7 +17,6 @@ from ksserver.attrs import (
     check_value,
     explain,
     format_site_attrs,
-    resolve,
 )
 from ksserver.db import queries
 from ksserver.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host, HostAttr, OSAttr
@@ -149,16 +149,20 @@ def list_level(session: Session, level: Level, names: Sequence[str]) -> list[tup
 # --- resolution ---------------------------------------------------------------------------
 
 
-def _layers(rec: HostRecord, glob, os_map, app_map, host_map):
-    host_layer = dict(host_map.get(rec.id, {}))
-    host_layer["os"] = rec.os
+def _host_layer(rec: HostRecord, host_map) -> dict[str, str]:
+    layer = dict(host_map.get(rec.id, {}))
+    layer["os"] = rec.os
     if rec.arch:
-        host_layer["arch"] = rec.arch
+        layer["arch"] = rec.arch
+    return layer
+
+
+def _layers(rec: HostRecord, glob, os_map, app_map, host_map):
     return {
         Level.GLOBAL: glob,
         Level.OS: os_map.get(rec.os_id, {}),
         Level.APPLIANCE: app_map.get(rec.appliance_id, {}),
-        Level.HOST: host_layer,
+        Level.HOST: _host_layer(rec, host_map),
     }
 
 
@@ -187,12 +191,17 @@ def _bulk(session: Session, records: Sequence[HostRecord], everything: bool):
 
 
 def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything: bool = False) -> dict[int, dict[str, Resolved]]:
-    """Every host's resolved attributes in five queries, whatever the number of hosts."""
+    """Every host's resolved attributes in a fixed number of queries, whatever the number
+    of hosts."""
     glob, os_map, app_map, host_map, private = _bulk(session, records, everything)
-    return {
-        rec.id: resolve(_intrinsic(rec, private), _layers(rec, glob, os_map, app_map, host_map))
-        for rec in records
-    }
+    resolver = BulkResolver(glob)
+    out = {}
+    for rec in records:
+        shared = resolver.shared(
+            (rec.os_id, rec.appliance_id), os_map.get(rec.os_id, {}), app_map.get(rec.appliance_id, {})
+        )
+        out[rec.id] = resolver.host(_intrinsic(rec, private), shared, _host_layer(rec, host_map))
+    return out
 
 
 def host_attrs(session: Session, rec: HostRecord) -> dict[str, str]:
@@ -207,10 +216,13 @@ def list_host_attrs(session: Session, selectors: Sequence[str], attr: str | None
     rows = []
     for rec in records:
         attrs = resolved[rec.id]
-        for name in sorted(attrs):
-            if attr is None or name == attr:
-                item = attrs[name]
-                rows.append((rec.name, name, item.value, item.source.value))
+        if attr is not None:
+            item = attrs.get(attr)
+            if item is not None:
+                rows.append((rec.name, attr, item.value, item.source.letter))
+            continue
+        name_ = rec.name
+        rows += [(name_, k, attrs[k].value, attrs[k].source.letter) for k in sorted(attrs)]
     return rows
 
 
@@ -232,8 +244,8 @@ def report_host_attrs(session: Session, selectors: Sequence[str], attr: str | No
     return "".join(out)
 
 
-def explain_host_attr(session: Session, host: str, attr: str) -> list[tuple[str, str, str, str | None, str]]:
-    """(source, level, owner, value, winner-mark) for each level, most specific first."""
+def explain_host_attr(session: Session, host: str, attr: str) -> list[tuple[str, str, str, str, str | None, str]]:
+    """(host, source, level, owner, value, winner-mark) for each level, most specific first."""
     check_name(attr)
     rec = selection.one_host(session, host)
     glob, os_map, app_map, host_map, private = _bulk(session, [rec], False)
@@ -246,5 +258,5 @@ def explain_host_attr(session: Session, host: str, attr: str) -> list[tuple[str,
     }
     rows = []
     for level, value, winner in explain(attr, _intrinsic(rec, private), _layers(rec, glob, os_map, app_map, host_map)):
-        rows.append((level.value, level.noun, owners_by_level[level], value, "*" if winner else ""))
+        rows.append((rec.name, level.value, level.noun, owners_by_level[level], value, "*" if winner else ""))
     return rows

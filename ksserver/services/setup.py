@@ -33,7 +33,7 @@ DEFAULT_APPLIANCES = (
 #: site.attrs keys that describe the installing machine, not the site (spec §4.1).
 _NOT_GLOBAL = INTRINSIC | {"os"}
 
-_REQUIRED = (
+REQUIRED = (
     "Kickstart_PrivateNetwork",
     "Kickstart_PrivateNetmask",
     "Kickstart_PrivateDNSDomain",
@@ -44,6 +44,13 @@ _REQUIRED = (
     "Kickstart_PublicAddress",
     "Kickstart_PublicHostname",
 )
+
+
+def upgrade_schema() -> str:
+    """Create or upgrade the schema (Alembic); returns the revision now in place."""
+    from ksserver.db.migrate import upgrade  # imported here: Alembic is needed only by init
+
+    return upgrade()
 
 
 def read_site_attrs(path: str | None) -> dict[str, str]:
@@ -57,7 +64,7 @@ def read_site_attrs(path: str | None) -> dict[str, str]:
 
 def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -> list[str]:
     """Returns one line per thing it created or changed, for the user to read."""
-    missing = [k for k in _REQUIRED if not site.get(k)]
+    missing = [k for k in REQUIRED if not site.get(k)]
     if missing:
         raise KsError("site.attrs lacks " + ", ".join(missing))
     done: list[str] = []

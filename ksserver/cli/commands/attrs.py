@@ -80,4 +80,4 @@ def explain_host_attr(host, attr):
     """Every level's value of one attribute for a host, the winner marked with *."""
     with transaction() as session:
         rows = attributes.explain_host_attr(session, host, attr)
-    return Table(["SOURCE", "LEVEL", "OWNER", "VALUE", "WINNER"], rows, trim_owner=False)
+    return Table(["HOST", "SOURCE", "LEVEL", "OWNER", "VALUE", "WINNER"], rows)

@@ -8,10 +8,8 @@ from ksserver.services import setup, transaction
 def init(site_attrs_file=None):
     """Create or upgrade the database and set up this frontend from a site.attrs file
     (the demo site's when none is given). Safe to run again: it changes only what is new."""
-    from ksserver.db.migrate import upgrade  # imported here: a schema upgrade is rare
-
     site = setup.read_site_attrs(site_attrs_file)
-    revision = upgrade()
+    revision = setup.upgrade_schema()
     with transaction() as session:
         done = setup.initialise(session, site, replace_attrs=site_attrs_file is not None)
     lines = done or ["nothing to do"]
