@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     Boolean,
+    DateTime,
     ForeignKey,
     Integer,
     MetaData,
@@ -57,6 +60,10 @@ class Host(Base):
     arch: Mapped[str | None] = mapped_column(String(32))
     runaction: Mapped[str | None] = mapped_column(String(256), default="os")
     installaction: Mapped[str | None] = mapped_column(String(256), default="install")
+    #: what the next boot does: ``install`` (the install action) or ``os`` (the run action)
+    boot_action: Mapped[str | None] = mapped_column(String(16))
+    #: minted when the host is set to install; proves an installer's identity behind NAT
+    install_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     appliance: Mapped[Appliance] = relationship(lazy="joined")
     os: Mapped[OS] = relationship(lazy="joined")
@@ -131,3 +138,83 @@ class HostAttr(Base):
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(128))
     value: Mapped[str] = mapped_column(Text)
+
+
+class Bootaction(Base):
+    """A named kernel/ramdisk/args triple; hosts name one to install and one to run."""
+
+    __tablename__ = "bootactions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(256), unique=True)
+    kernel: Mapped[str | None] = mapped_column(String(1024))
+    ramdisk: Mapped[str | None] = mapped_column(String(1024))
+    args: Mapped[str | None] = mapped_column(Text)
+
+
+class Roll(Base):
+    __tablename__ = "rolls"
+    __table_args__ = (UniqueConstraint("name", "version", "arch", "os", name="uq_rolls_identity"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[str] = mapped_column(String(64))
+    arch: Mapped[str] = mapped_column(String(32))
+    os: Mapped[str] = mapped_column(String(32), default="linux")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    url: Mapped[str | None] = mapped_column(String(1024))
+
+
+class HostRoll(Base):
+    __tablename__ = "host_rolls"
+    __table_args__ = (UniqueConstraint("host_id", "roll_id", name="uq_host_rolls_pair"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    roll_id: Mapped[int] = mapped_column(ForeignKey("rolls.id", ondelete="CASCADE"), index=True)
+
+
+class InstallEvent(Base):
+    """One installer request or report: what stage a host reached, when, from where."""
+
+    __tablename__ = "install_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Partition(Base):
+    """A host's disk partition, as its installer reported it (or an administrator typed)."""
+
+    __tablename__ = "partitions"
+    __table_args__ = (UniqueConstraint("host_id", "device", name="uq_partitions_host_device"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    device: Mapped[str] = mapped_column(String(128))
+    mountpoint: Mapped[str | None] = mapped_column(String(512))
+    size: Mapped[str | None] = mapped_column(String(64))
+    fstype: Mapped[str | None] = mapped_column(String(64))
+
+
+class VMNode(Base):
+    """A host that is a virtual machine, and the physical host (container) that holds it."""
+
+    __tablename__ = "vm_nodes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), unique=True)
+    physnode_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
+    mem: Mapped[int] = mapped_column(Integer, default=1024)
+    slice: Mapped[int] = mapped_column(Integer, default=0)
+    virt_type: Mapped[str | None] = mapped_column(String(64))
+
+
+class VMDisk(Base):
+    __tablename__ = "vm_disks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vm_node_id: Mapped[int] = mapped_column(ForeignKey("vm_nodes.id", ondelete="CASCADE"), index=True)
+    vbd_type: Mapped[str] = mapped_column(String(32), default="file")
+    prefix: Mapped[str] = mapped_column(String(1024), default="")
+    name: Mapped[str] = mapped_column(String(1024))
+    device: Mapped[str] = mapped_column(String(32), default="hda")
+    mode: Mapped[str] = mapped_column(String(32), default="w")
+    size: Mapped[int] = mapped_column(Integer, default=36)

@@ -1,3 +1,3 @@
 """Each module registers the commands of one area."""
 
-from ksserver.cli.commands import attrs, inventory, setup  # noqa: F401
+from ksserver.cli.commands import attrs, graph, install, inventory, setup, vms  # noqa: F401

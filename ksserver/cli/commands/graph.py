@@ -1,0 +1,1 @@
+"""graph commands (see the module docstring once written)."""

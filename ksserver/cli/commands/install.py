@@ -1,0 +1,1 @@
+"""install commands (see the module docstring once written)."""

@@ -1,0 +1,1 @@
+"""vms commands (see the module docstring once written)."""
