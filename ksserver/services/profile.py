@@ -43,3 +43,59 @@ def host_profiles(session: Session, selectors: list[str], kind: str) -> list[tup
     records = selection.select_hosts(session, selectors, change=True)
     render = render_host_xml if kind == "xml" else render_host_kickstart
     return [(rec.name, render(session, rec)) for rec in records]
+
+
+def appliance_samples(session: Session, names: list[str]) -> dict[str, tuple[str, dict[str, str], str]]:
+    """For each kickstartable appliance (or those named): (root node, the attributes of a
+    host of it — its first host, or a made-up one when it has none —, graph)."""
+    from sqlalchemy import select
+
+    from ksserver.db import queries
+    from ksserver.db.models import Appliance, Host
+
+    apps = session.scalars(select(Appliance).order_by(Appliance.name)).all()
+    if names:
+        known = {a.name: a for a in apps}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise KsError(f'unknown appliance "{missing[0]}"')
+        apps = [known[n] for n in names]
+    out = {}
+    for app in apps:
+        if not app.node:
+            if names:
+                raise KsError(f'appliance "{app.name}" has no root node: it is not kickstartable')
+            continue
+        host_id = session.scalar(select(Host.id).where(Host.appliance_id == app.id).order_by(Host.id))
+        if host_id is not None:
+            rec = queries.host_records_by_id(session, [host_id])[0]
+            attrs = entity_attrs(session, rec)
+        else:
+            attrs = {k: v for k, v in queries.global_attrs(session).items()}
+            attrs.update(queries.appliance_attrs(session, [app.id]).get(app.id, {}))
+            attrs.update(
+                hostname=f"{app.name}-0-0", rack="0", rank="0", appliance=app.name,
+                membership=app.membership, hostaddr="10.1.255.254", ksmac="00:00:00:00:00:00",
+                os="linux", arch="x86_64", graph=app.graph,
+            )
+        out[app.name] = (app.node, attrs, app.graph)
+    return out
+
+
+def check(session: Session, names: list[str]) -> list[str]:
+    """Every problem of the graph (files, edges, entities, pykickstart) for the appliances."""
+    samples = appliance_samples(session, names)
+    problems: list[str] = []
+    for graph in sorted({g for _r, _a, g in samples.values()} or {"default"}):
+        apps = {n: (root, attrs) for n, (root, attrs, g) in samples.items() if g == graph}
+        problems += graph_for(graph).check(apps)
+    if names:  # reachability speaks of every appliance; with some named it would mislead
+        problems = [p for p in problems if "not reachable from any appliance" not in p]
+    return problems
+
+
+def dot(session: Session, appliance: str | None) -> str:
+    if appliance is None:
+        return graph_for().to_dot()
+    root, attrs, graph = appliance_samples(session, [appliance])[appliance]
+    return graph_for(graph).to_dot(root, attrs)

@@ -1,0 +1,194 @@
+"""``check graph``: everything that can be wrong with graph directories, found up front.
+
+Reports (one line each, ``file:line[:column]: what`` where a place is known): files that are
+not well-formed, tags with a malformed ``cond``, edges to or from nodes without a node file,
+cycles, node files no appliance can reach, entities used on an appliance's paths that its
+sample attributes do not define, and each appliance's kickstart as judged by pykickstart
+for its ``os_version``.  pykickstart is imported only inside :func:`validate_kickstart`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ksserver.errors import KsError
+from ksserver.graph.engine import NODE_SUBDIRS, Graph, _label
+from ksserver.graph.graphfile import Edge, parse_graph_file
+from ksserver.graph.kgen import DEFAULT_OS_VERSION
+from ksserver.graph.traverse import reach
+from ksserver.nodes.cond import make_cond
+from ksserver.nodes.nodefile import load_node_source
+
+__all__ = ["check_graph", "validate_kickstart"]
+
+
+def validate_kickstart(text: str, os_version: str = DEFAULT_OS_VERSION) -> list[str]:
+    """pykickstart's verdict on a kickstart (errors and warnings), ``[]`` when clean."""
+    import warnings
+
+    from pykickstart.errors import KickstartError
+    from pykickstart.parser import KickstartParser
+    from pykickstart.version import makeVersion
+
+    try:
+        handler = makeVersion(os_version)
+    except Exception:  # noqa: BLE001 - pykickstart raises several types for a bad name
+        return [f'unknown kickstart version "{os_version}" (os_version)']
+    parser = KickstartParser(handler)
+    problems: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            parser.readKickstartFromString(text)
+        except KickstartError as err:
+            problems.append(" ".join(str(err).split()))
+    for w in caught:
+        problems.append("warning: " + " ".join(str(w.message).split()))
+    return problems
+
+
+def _graph_files(dirs: Sequence[Path], graph: str):
+    for i, d in enumerate(dirs):
+        gdir = d / "graphs" / graph
+        try:
+            names = sorted(n for n in os.listdir(gdir) if n.endswith(".xml"))
+        except OSError:
+            continue
+        for n in names:
+            yield gdir / n, _label(dirs, i, gdir / n)
+
+
+def _node_file_paths(dirs: Sequence[Path]):
+    for i, d in enumerate(dirs):
+        for sub in NODE_SUBDIRS:
+            ndir = d / sub
+            try:
+                names = sorted(n for n in os.listdir(ndir) if n.endswith(".xml"))
+            except OSError:
+                continue
+            for n in names:
+                yield ndir / n, _label(dirs, i, ndir / n)
+
+
+def _cycles(adjacency: dict[str, list[Edge]]) -> list[list[Edge]]:
+    """One cycle per back edge of a DFS over all nodes (sorted, edges in declaration order)."""
+    colour: dict[str, int] = {}
+    found: list[list[Edge]] = []
+    for start in sorted(adjacency):
+        if start in colour:
+            continue
+        colour[start] = 1
+        path: list[Edge] = []
+        stack = [(start, iter(adjacency[start]))]
+        while stack:
+            node, it = stack[-1]
+            edge = next(it, None)
+            if edge is None:
+                colour[node] = 2
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            state = colour.get(edge.to, 0)
+            if state == 1:
+                names = [n for n, _ in stack]
+                cycle = path[names.index(edge.to):] + [edge]
+                found.append(cycle)
+            elif state == 0:
+                colour[edge.to] = 1
+                path.append(edge)
+                stack.append((edge.to, iter(adjacency.get(edge.to, ()))))
+    return found
+
+
+def check_graph(
+    dirs: Sequence[str | Path],
+    appliances: Mapping[str, tuple[str, Mapping[str, Any]]],
+    graph: str = "default",
+) -> list[str]:
+    """Problems with graph ``graph`` over ``dirs``; ``appliances`` maps an appliance name to
+    ``(root node, sample attributes)``.  An empty list means the graph is clean."""
+    dirs = [Path(d) for d in dirs]
+    problems: list[str] = []
+
+    files = []
+    for path, label in _graph_files(dirs, graph):
+        try:
+            files.append((path, parse_graph_file(path, label)))
+        except KsError as err:
+            problems.append(err.message)
+    if not files and not problems:
+        return [f'graph "{graph}" has no graph files in {", ".join(str(d) for d in dirs)}']
+    g = Graph(dirs, graph, files, stamp=("unchecked",))
+
+    entity_lines: dict[Path, dict[str, int]] = {}
+    broken: set[Path] = set()
+    for path, label in _node_file_paths(dirs):
+        try:
+            source = load_node_source(path, label)
+            doc = source.parse({name: "" for name in source.entities})
+            for el in doc.iter():
+                if not isinstance(el.tag, str):
+                    continue
+                if any(el.get(a) is not None for a in ("cond", "arch", "os", "release")):
+                    make_cond(f"{label}:{el.sourceline}", el.get("arch"), el.get("os"), el.get("release"), el.get("cond"))
+            lines: dict[str, int] = {}
+            for name in source.entities:
+                idx = source.text.find(f"&{name};")
+                lines[name] = source.text.count("\n", 0, idx) + 1
+            entity_lines[path] = lines
+        except KsError as err:
+            problems.append(err.message)
+            broken.add(path)
+
+    for edge in g.edges:
+        for name in (edge.frm, edge.to):
+            if g.node_files(name) is None:
+                problems.append(f'{edge.where}: edge {edge.frm} -> {edge.to}: no node file for "{name}"')
+
+    for cycle in _cycles(g.adjacency):
+        route = " -> ".join([cycle[0].frm] + [e.to for e in cycle])
+        problems.append(f"{cycle[-1].where}: cycle {route}")
+
+    reachable: set[str] = set()
+    for appliance, (root, attrs) in sorted(appliances.items()):
+        if root not in g.adjacency and g.node_files(root) is None:
+            problems.append(f'appliance {appliance}: root node "{root}" is not in graph "{graph}"')
+            continue
+        names = reach(root, g.adjacency)
+        reachable.update(names)
+        before = len(problems)
+        for name in sorted(names):
+            nf = g.node_files(name)
+            if nf is None:
+                continue
+            for path, label in ((nf.main, nf.main_label), (nf.extend, nf.extend_label)):
+                if path is None or path in broken:
+                    continue
+                for entity, line in entity_lines.get(path, {}).items():
+                    if entity not in attrs:
+                        problems.append(f"{label}:{line}: undefined entity &{entity}; (appliance {appliance})")
+        if len(problems) > before:
+            continue  # rendering would only repeat the first of these
+        try:
+            text = g.render_kickstart(root, attrs)
+        except KsError as err:
+            problems.append(f"appliance {appliance}: {err.message}")
+            continue
+        version = str(attrs.get("os_version") or DEFAULT_OS_VERSION)
+        for msg in validate_kickstart(text, version):
+            problems.append(f"appliance {appliance}: kickstart ({version}): {msg}")
+
+    if appliances:
+        for name in g.all_node_names():
+            if name not in reachable and name not in ("HEAD", "TAIL"):
+                nf = g.node_files(name)
+                label = nf.main_label if nf else name
+                problems.append(f'{label}: node "{name}" is not reachable from any appliance\'s root')
+
+    # the same problem may arise from two appliances; keep the first of each
+    seen: set[str] = set()
+    return [p for p in problems if not (p in seen or seen.add(p))]

@@ -1,0 +1,287 @@
+"""The loaded graph of some graph directories: lookup, traversal, the two render stages.
+
+Directories come in the order the caller gives (the shipped graph first, then the site
+directories of ``KSSERVER_GRAPH``).  Graph files: every ``graphs/<graph>/*.xml`` of every
+directory, in directory order and by file name within one, so site files *add* edges.
+Node files for node N: ``N.xml``, ``extend-N.xml`` and ``replace-N.xml`` are each looked
+up in the directories from the *last* to the first (a site directory overrides the shipped
+one), and within a directory in ``nodes/`` before ``site-nodes/``; the first hit of each
+kind wins.  ``replace-N`` stands instead of ``N``; ``extend-N`` is appended after it.
+
+What is cached, and why it stays correct: the parsed graph files (re-read when any graph
+file or graph directory changes), each node file's text (re-read when its mtime or size
+changes), the node lookup (re-done when a ``nodes/`` directory changes) and the traversal
+per (root, outcome of every edge condition).  The entity substitution is never cached: each
+request's node documents are parsed with that request's attributes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from ksserver.errors import KsError
+from ksserver.graph.graphfile import Edge, GraphFile, OrderEdge, parse_graph_file
+from ksserver.graph.kgen import kickstart_text
+from ksserver.graph.traverse import merge_order, reach, topological_order
+from ksserver.nodes.cond import CoercedAttrs
+from ksserver.nodes.entities import internal_subset
+from ksserver.nodes.nodefile import NodeSource, load_node_source
+
+__all__ = ["Graph", "Profile", "NodeFiles"]
+
+NODE_SUBDIRS = ("nodes", "site-nodes")
+_DROPPED = frozenset({"description", "copyright", "changelog"})
+_UNSUPPORTED = {
+    "eval": "ran shell on the frontend at generation time; put the commands in a <post>",
+    "copy": "embedded frontend files; ship them with a <file> in a <post>",
+    "var": "set legacy app_globals variables; use an attribute and &name;",
+}
+
+
+@dataclass(frozen=True)
+class NodeFiles:
+    """The files that make up one node: the main (or replace) file, then the extend file."""
+
+    name: str
+    main: Path
+    main_label: str
+    extend: Path | None
+    extend_label: str | None
+    replaced: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Stage 1 for one request: the merged ``<kickstart>`` element and what built it."""
+
+    root: str
+    element: etree._Element
+    attrs: Mapping[str, Any]
+    nodes: tuple[str, ...]
+
+    def xml(self) -> str:
+        """The original's ``list host xml`` text: XML declaration, DOCTYPE, ``<kickstart>``."""
+        subset = internal_subset(self.attrs, sorted(self.attrs), sep="\t")
+        body = etree.tostring(self.element, encoding="unicode")
+        return f'<?xml version="1.0" standalone="no"?>\n<!DOCTYPE kickstart [\n{subset}\n]>\n{body}\n'
+
+    def kickstart(self) -> str:
+        return kickstart_text(self.element, self.attrs)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+class Graph:
+    """One graph (e.g. ``default``) over an ordered list of graph directories."""
+
+    _cache: dict[tuple[tuple[str, ...], str], "Graph"] = {}
+    _cache_lock = threading.Lock()
+
+    def __init__(self, dirs: Sequence[Path], graph: str, files: Sequence[tuple[Path, GraphFile]], stamp: tuple):
+        self.dirs = tuple(Path(d) for d in dirs)
+        self.name = graph
+        self.files = tuple(files)
+        self._stamp = stamp
+        self.edges: tuple[Edge, ...] = tuple(e for _, f in files for e in f.edges)
+        self.orders: tuple[OrderEdge, ...] = tuple(o for _, f in files for o in f.orders)
+        self.adjacency: dict[str, list[Edge]] = {}
+        for e in self.edges:
+            self.adjacency.setdefault(e.frm, []).append(e)
+            self.adjacency.setdefault(e.to, [])
+        self.topo = topological_order(self.orders)
+        self._conds = sorted({e.cond for e in self.edges if not e.cond.always}, key=lambda c: c.text)
+        self._traversals: dict[tuple, tuple[tuple[str, ...], dict[str, Edge | None]]] = {}
+        self._lookup: dict[str, NodeFiles | None] = {}
+        self._listing_stamp: tuple | None = None
+        self._listing: dict[Path, frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    # -- loading ---------------------------------------------------------------------
+    @staticmethod
+    def _graph_stamp(dirs: Sequence[Path], graph: str) -> tuple[tuple, list[tuple[Path, str]]]:
+        parts: list = []
+        found: list[tuple[Path, str]] = []
+        for i, d in enumerate(dirs):
+            gdir = Path(d) / "graphs" / graph
+            parts.append(_stamp(gdir))
+            try:
+                names = sorted(n for n in os.listdir(gdir) if n.endswith(".xml"))
+            except OSError:
+                continue
+            for n in names:
+                p = gdir / n
+                parts.append((n, _stamp(p)))
+                found.append((p, _label(dirs, i, p)))
+        return tuple(parts), found
+
+    @classmethod
+    def load(cls, dirs: Sequence[str | Path], graph: str = "default") -> "Graph":
+        """The graph named ``graph`` over ``dirs``; cached until a graph file changes."""
+        dirs = [Path(d) for d in dirs]
+        if not dirs:
+            raise KsError("no graph directories given")
+        if not graph or "/" in graph or graph.startswith("."):
+            raise KsError(f'"{graph}" is not a graph name')
+        key = (tuple(str(d) for d in dirs), graph)
+        stamp, found = cls._graph_stamp(dirs, graph)
+        hit = cls._cache.get(key)
+        if hit is not None and hit._stamp == stamp:
+            return hit
+        if not found:
+            raise KsError(f'graph "{graph}" has no graph files (looked in {", ".join(str(d / "graphs" / graph) for d in dirs)})')
+        files = [(p, parse_graph_file(p, label)) for p, label in found]
+        g = cls(dirs, graph, files, stamp)
+        with cls._cache_lock:
+            cls._cache[key] = g
+        return g
+
+    # -- node lookup -----------------------------------------------------------------
+    def _refresh_listing(self) -> None:
+        node_dirs = [Path(d) / sub for d in self.dirs for sub in NODE_SUBDIRS]
+        stamp = tuple(_stamp(p) for p in node_dirs)
+        if stamp == self._listing_stamp:
+            return
+        listing = {}
+        for p in node_dirs:
+            try:
+                listing[p] = frozenset(os.listdir(p))
+            except OSError:
+                listing[p] = frozenset()
+        with self._lock:
+            self._listing = listing
+            self._lookup = {}
+            self._listing_stamp = stamp
+
+    def _find(self, filename: str) -> tuple[Path, str] | None:
+        for i in range(len(self.dirs) - 1, -1, -1):
+            for sub in NODE_SUBDIRS:
+                p = self.dirs[i] / sub
+                if filename in self._listing.get(p, ()):
+                    return p / filename, _label(self.dirs, i, p / filename)
+        return None
+
+    def node_files(self, name: str) -> NodeFiles | None:
+        """Where node ``name`` lives, or ``None`` when it has neither N.xml nor replace-N.xml."""
+        self._refresh_listing()
+        try:
+            return self._lookup[name]
+        except KeyError:
+            pass
+        replace = self._find(f"replace-{name}.xml")
+        main = replace or self._find(f"{name}.xml")
+        extend = self._find(f"extend-{name}.xml")
+        result = None
+        if main is not None:
+            result = NodeFiles(name, main[0], main[1], extend[0] if extend else None, extend[1] if extend else None, replace is not None)
+        self._lookup[name] = result
+        return result
+
+    def all_node_names(self) -> list[str]:
+        """Every node that has an ``N.xml`` or ``replace-N.xml`` in some directory."""
+        self._refresh_listing()
+        names = set()
+        for files in self._listing.values():
+            for f in files:
+                if f.endswith(".xml") and not f.startswith("extend-"):
+                    names.add(f[len("replace-"):-4] if f.startswith("replace-") else f[:-4])
+        return sorted(names)
+
+    # -- traversal -------------------------------------------------------------------
+    def _check_root(self, root: str) -> None:
+        if root not in self.adjacency and self.node_files(root) is None:
+            raise KsError(f'node "{root}" is not in graph "{self.name}"')
+
+    def traverse(self, root: str, attrs: Mapping[str, Any]) -> list[str]:
+        """The node names ``root`` gets with ``attrs``, in kickstart order."""
+        return list(self._traverse(root, CoercedAttrs(attrs))[0])
+
+    def _traverse(self, root: str, view: CoercedAttrs) -> tuple[tuple[str, ...], dict[str, Edge | None]]:
+        values = tuple(c(view) for c in self._conds)
+        key = (root, values)
+        hit = self._traversals.get(key)
+        if hit is not None:
+            return hit
+        self._check_root(root)
+        by_cond = dict(zip(self._conds, values))
+        outcome = {e: (True if e.cond.always else by_cond[e.cond]) for e in self.edges}
+        first = reach(root, self.adjacency, outcome)
+        ordered = tuple(merge_order(self.topo, first))
+        result = (ordered, first)
+        if len(self._traversals) > 4096:
+            self._traversals.clear()
+        self._traversals[key] = result
+        return result
+
+    # -- stage 1 ---------------------------------------------------------------------
+    def sources(self, name: str, reached_by: Edge | None = None) -> list[NodeSource]:
+        files = self.node_files(name)
+        if files is None:
+            where = f"{reached_by.where}: " if reached_by is not None else ""
+            raise KsError(f'{where}cannot find node "{name}" (no {name}.xml or replace-{name}.xml in nodes/ or site-nodes/)')
+        out = [load_node_source(files.main, files.main_label)]
+        if files.extend is not None:
+            out.append(load_node_source(files.extend, files.extend_label or str(files.extend)))
+        return out
+
+    def profile(self, root: str, attrs: Mapping[str, Any]) -> Profile:
+        """Stage 1: traverse, parse each node file with ``attrs``, merge into one document."""
+        ordered, first = self._traverse(root, CoercedAttrs(attrs))
+        top = etree.Element("kickstart", root=root, graph=self.name)
+        top.text = "\n"
+        for name in ordered:
+            for source in self.sources(name, first.get(name)):
+                doc = source.parse(attrs)
+                block = etree.SubElement(top, "node", name=name, file=source.label, roll=(doc.get("roll") or "base"))
+                block.text = "\n"
+                block.tail = "\n"
+                for child in list(doc):
+                    if not isinstance(child.tag, str) or child.tag in _DROPPED:
+                        continue
+                    if child.tag in _UNSUPPORTED:
+                        raise KsError(f"{source.label}:{child.sourceline}: <{child.tag}> is not supported: it {_UNSUPPORTED[child.tag]}")
+                    child.tail = "\n"
+                    block.append(child)
+        return Profile(root, top, attrs, ordered)
+
+    def render_xml(self, root: str, attrs: Mapping[str, Any]) -> str:
+        """Stage 1 text (``list host xml`` / ``list node xml``)."""
+        return self.profile(root, attrs).xml()
+
+    def render_kickstart(self, root: str, attrs: Mapping[str, Any]) -> str:
+        """Stage 2 text (``list host profile``): the kickstart file."""
+        return self.profile(root, attrs).kickstart()
+
+    # -- the rest --------------------------------------------------------------------
+    def check(self, appliances: Mapping[str, tuple[str, Mapping[str, Any]]]) -> list[str]:
+        from ksserver.graph.check import check_graph
+
+        return check_graph(self.dirs, appliances, graph=self.name)
+
+    def to_dot(self, root: str | None = None, attrs: Mapping[str, Any] | None = None) -> str:
+        from ksserver.graph.dot import graph_dot
+
+        return graph_dot(self, root, attrs)
+
+
+def _label(dirs: Sequence[Path], index: int, path: Path) -> str:
+    """How a file is named in messages and profiles: relative in the first (shipped)
+    directory, so output does not depend on where the tree lives; absolute elsewhere."""
+    if index == 0:
+        try:
+            return Path(path).relative_to(dirs[0]).as_posix()
+        except ValueError:
+            pass
+    return str(path)

@@ -1,0 +1,276 @@
+"""Stage 2 (the original's kgen): the merged XML profile → Red Hat kickstart text.
+
+Each tag's ``arch/os/release/cond`` is evaluated here, against the request's attributes.
+Sections, in order: traversal-order comment, debug comments, main commands, ``%packages``
+(enabled sorted, then never-enabled disabled ones as ``-name``; ``@group`` for meta),
+one ``%pre`` per ``<pre>``, one ``%post`` per ``<post>``, each closed by ``%end``.
+
+Values from attributes are data, so nothing they hold may change the kickstart's shape: a
+main command or package name that would span lines is an error (for that host only), and a
+script with a line the kickstart parser would read as a section boundary (``%end``,
+``%post``…) is shipped base64-encoded and decoded on the node instead of verbatim.
+"""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from ksserver.errors import KsError
+from ksserver.nodes.cond import CoercedAttrs, make_cond
+from ksserver.templating import render
+
+__all__ = ["kickstart_text", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
+
+DEFAULT_OS_VERSION = "RHEL9"
+PRE_LOG = "/tmp/ks-pre.log"
+POST_LOG = "/var/log/ksserver-install.log"
+NOCHROOT_POST_LOG = "/mnt/sysimage" + POST_LOG
+
+_DROPPED = frozenset({"description", "copyright", "changelog"})
+_PACKAGE = re.compile(r"[^\s%#]+\Z")
+_SECTION_LINE = re.compile(r"^[ \t]*%[A-Za-z]", re.MULTILINE)
+_LEADING_BLANK = re.compile(r"\A(?:[ \t]*\n)+")
+_TRAILING_BLANK = re.compile(r"(?:\n[ \t]*)+\Z")
+_OWNER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:[:.][A-Za-z0-9_][A-Za-z0-9_\-]*)?\Z")
+_PERMS = re.compile(r"(?:[0-7]{3,4}|(?:[ugoa]*[-+=][rwxXst]*)(?:,[ugoa]*[-+=][rwxXst]*)*)\Z")
+_OPTION = re.compile(r"[^\n\r]*\Z")
+
+
+@dataclass(frozen=True)
+class Script:
+    source: str  # "nodes/x.xml (roll)"
+    header: str
+    body: str
+
+
+def _trim(text: str) -> str:
+    """Drop the blank lines around a body; keep every other character as written."""
+    return _TRAILING_BLANK.sub("", _LEADING_BLANK.sub("", text))
+
+
+def _splits(text: str) -> bool:
+    """Whether the kickstart parser (shlex) can split a command line into words."""
+    try:
+        shlex.split(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _where(file: str, el: etree._Element) -> str:
+    return f"{file}:{el.sourceline}"
+
+
+class _Gen:
+    def __init__(self, attrs: Mapping[str, Any]):
+        self.view = CoercedAttrs(attrs)
+        self.order: list[str] = []
+        self.debug: list[str] = []
+        self.main: list[str] = []
+        self.enabled: set[str] = set()
+        self.disabled: set[str] = set()
+        self.pre: list[Script] = []
+        self.post: list[Script] = []
+        self.files_seen: dict[str, tuple[str | None, str | None]] = {}
+
+    def ok(self, el: etree._Element, file: str) -> bool:
+        get = el.get
+        if get("cond") is None and get("arch") is None and get("os") is None and get("release") is None:
+            return True
+        return make_cond(_where(file, el), get("arch"), get("os"), get("release"), get("cond"))(self.view)
+
+    # -- the node blocks -------------------------------------------------------------
+    def node(self, block: etree._Element) -> None:
+        file = block.get("file") or "?"
+        roll = block.get("roll") or "base"
+        source = f"{file} ({roll})"
+        if source not in self.order:
+            self.order.append(source)
+        for el in block:
+            if not isinstance(el.tag, str) or el.tag in _DROPPED:
+                continue
+            if not self.ok(el, file):
+                continue
+            tag = el.tag
+            if tag == "main":
+                self.main_tag(el, file)
+            elif tag == "package":
+                self.package(el, file)
+            elif tag == "pre":
+                self.script(el, file, source, pre=True)
+            elif tag == "post":
+                self.script(el, file, source, pre=False)
+            elif tag == "debug":
+                self.debug.extend((el.text or "").strip("\n").splitlines())
+            # anything else is passed through by stage 1 and has no kickstart form
+
+    def main_tag(self, main: etree._Element, file: str) -> None:
+        if (main.text or "").strip():
+            raise KsError(f"{_where(file, main)}: <main> holds text outside a command tag")
+        for cmd in main:
+            if not isinstance(cmd.tag, str):
+                continue
+            if (cmd.tail or "").strip():
+                raise KsError(f"{_where(file, cmd)}: <main> holds text outside a command tag")
+            if not self.ok(cmd, file):
+                continue
+            if len(cmd):
+                raise KsError(f"{_where(file, cmd)}: <{cmd.tag}> may hold only text")
+            text = (cmd.text or "").strip()
+            if "\n" in text or "\r" in text:
+                raise KsError(
+                    f"{_where(file, cmd)}: <{cmd.tag}> spans several lines (does an attribute value hold a newline?)"
+                )
+            if ("'" in text or '"' in text or "\\" in text) and not _splits(text):
+                raise KsError(
+                    f"{_where(file, cmd)}: <{cmd.tag}> does not split into words "
+                    "(does an attribute value hold an unbalanced quote?)"
+                )
+            name = "bootloader" if cmd.tag == "lilo" else cmd.tag
+            self.main.append(f"{name} {text}" if text else name)
+
+    def package(self, el: etree._Element, file: str) -> None:
+        if len(el):
+            raise KsError(f"{_where(file, el)}: <package> may hold only a package name")
+        name = (el.text or "").strip()
+        if not _PACKAGE.match(name):
+            raise KsError(f'{_where(file, el)}: "{name}" is not a package name')
+        if el.get("type") == "meta" and not name.startswith("@"):
+            name = "@" + name
+        if el.get("disable") is not None:
+            self.disabled.add(name)
+        else:
+            self.enabled.add(name)
+
+    def _option(self, el: etree._Element, file: str, attr: str) -> str:
+        value = (el.get(attr) or "").strip()
+        if not _OPTION.match(value):
+            raise KsError(f"{_where(file, el)}: {attr}= spans several lines")
+        return value
+
+    def script(self, el: etree._Element, file: str, source: str, pre: bool) -> None:
+        interpreter = self._option(el, file, "interpreter")
+        arg = self._option(el, file, "arg")
+        nochroot = "--nochroot" in arg.split()
+        parts = [_trim(el.text or "")]
+        for child in el:
+            if isinstance(child.tag, str):
+                if child.tag != "file":
+                    raise KsError(f"{_where(file, child)}: <{child.tag}> is not allowed inside <{el.tag}>")
+                if self.ok(child, file):
+                    parts.append(self.file_tag(child, file))
+            parts.append(_trim(child.tail or ""))
+        body = "\n".join(p for p in parts if p)
+        log = PRE_LOG if pre else (NOCHROOT_POST_LOG if nochroot else POST_LOG)
+        words = ["%pre" if pre else "%post", f"--log={log}"]
+        if _SECTION_LINE.search(body):
+            body = self._encoded(body, interpreter or "/bin/sh", pre)
+        elif interpreter:
+            words.append(f"--interpreter={interpreter}")
+        if arg:
+            words.append(arg)
+        target = self.pre if pre else self.post
+        target.append(Script(source, " ".join(words), body))
+
+    @staticmethod
+    def _encoded(body: str, interpreter: str, pre: bool) -> str:
+        data = base64.b64encode((body + "\n").encode("utf-8")).decode("ascii")
+        lines = [data[i : i + 76] for i in range(0, len(data), 76)]
+        tmp = "/tmp/ksserver-%s.$$" % ("pre" if pre else "post")
+        return "\n".join(
+            [
+                "# ksserver: this script is base64-encoded because one of its lines starts with",
+                '# "%", which the kickstart parser would read as the end of the section.',
+                f"base64 -d > {tmp} << 'KSSERVER-B64'",
+                *lines,
+                "KSSERVER-B64",
+                f"{shlex.quote(interpreter)} {tmp}",
+                "rc=$?",
+                f"rm -f {tmp}",
+                "exit $rc",
+            ]
+        )
+
+    def file_tag(self, el: etree._Element, file: str) -> str:
+        where = _where(file, el)
+        if len(el):
+            raise KsError(f"{where}: <file> may hold only text")
+        name = el.get("name")
+        if not name or not name.strip():
+            raise KsError(f"{where}: <file> needs name=")
+        name = name.strip()
+        if "\n" in name or "\r" in name:
+            raise KsError(f"{where}: <file> name= spans several lines")
+        mode = (el.get("mode") or "create").strip()
+        if mode not in ("create", "append"):
+            raise KsError(f'{where}: <file> mode="{mode}": expected "create" or "append"')
+        prev_owner, prev_perms = self.files_seen.get(name, (None, None))
+        owner = (el.get("owner") or "").strip() or prev_owner
+        perms = (el.get("perms") or "").strip() or prev_perms
+        if owner and not _OWNER.match(owner):
+            raise KsError(f'{where}: <file> owner="{owner}" is not "user" or "user.group"')
+        if perms and not _PERMS.match(perms):
+            raise KsError(f'{where}: <file> perms="{perms}" is not a chmod mode')
+        self.files_seen[name] = (owner, perms)
+        q = shlex.quote(name)
+        out: list[str] = []
+        parent = posixpath.dirname(name)
+        if parent.count("/") > 1 or not parent.startswith("/"):  # /etc and the like exist
+            out.append(f"mkdir -p {shlex.quote(parent)}")
+        expr = (el.get("expr") or "").strip()
+        if expr:
+            if "\n" in expr:
+                raise KsError(f"{where}: <file> expr= spans several lines")
+            out.append(f"{expr} {'>>' if mode == 'append' else '>'} {q}")
+        text = _trim(el.text or "")
+        redirect = ">>" if (mode == "append" or expr) else ">"
+        if text:
+            lines = set(text.split("\n"))
+            delim = "KSSERVER-EOF"
+            n = 0
+            while delim in lines:
+                n += 1
+                delim = f"KSSERVER-EOF-{n}"
+            quoted = delim if el.get("vars") == "expanded" else f"'{delim}'"
+            out.append(f"cat {redirect} {q} << {quoted}")
+            out.append(text)
+            out.append(delim)
+        elif not expr:
+            out.append(f"touch {q}" if mode == "append" else f": > {q}")
+        if owner:
+            user_group = owner if ":" in owner else owner.replace(".", ":", 1) if "." in owner else owner
+            out.append(f"chown {shlex.quote(user_group)} {q}")
+        if perms:
+            out.append(f"chmod {perms} {q}")
+        return "\n".join(out)
+
+
+def kickstart_text(profile: etree._Element, attrs: Mapping[str, Any]) -> str:
+    """The kickstart for a stage-1 profile (``<kickstart>`` of ``<node>`` blocks)."""
+    gen = _Gen(attrs)
+    for block in profile:
+        if isinstance(block.tag, str) and block.tag == "node":
+            gen.node(block)
+    enabled = sorted(gen.enabled)
+    disabled = sorted(gen.disabled - gen.enabled)
+    return render(
+        "kickstart/kickstart.ks.j2",
+        graph=profile.get("graph") or "default",
+        root=profile.get("root") or "?",
+        os_version=str(attrs.get("os_version") or DEFAULT_OS_VERSION),
+        order=gen.order,
+        debug=gen.debug,
+        main=gen.main,
+        packages=enabled,
+        disabled=disabled,
+        pre=gen.pre,
+        post=gen.post,
+    )

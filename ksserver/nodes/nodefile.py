@@ -1,0 +1,136 @@
+"""One XML node file: its text cached by path and stamp, parsed per request with entities.
+
+The file's text is read once (and again only when its mtime or size changes); what must
+be fresh on every request — the ``&attr;`` substitution — is done by lxml parsing that text
+behind an internal DTD built from the request's attributes.  The DTD is written on the same
+line as the file's first line, so lxml's line numbers are the file's own.
+
+The parser resolves internal entities only, never loads an external DTD and never touches
+the network: ``<!ENTITY x SYSTEM "file:///etc/passwd">`` can not be written in a node file
+(it may hold no DOCTYPE at all) and would not be expanded if it were.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from ksserver.errors import KsError
+from ksserver.nodes.entities import ENTITY_REF, PREDEFINED, internal_subset
+
+__all__ = ["NodeSource", "load_node_source", "xml_parser", "syntax_error"]
+
+_XML_DECL = re.compile(r"\A(\ufeff)?\s*<\?xml[^>]*\?>")
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+
+_local = threading.local()
+
+
+def xml_parser() -> etree.XMLParser:
+    """A per-thread lxml parser: internal entities only, no DTD loading, no network."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities="internal",
+            load_dtd=False,
+            no_network=True,
+            dtd_validation=False,
+            huge_tree=True,  # a 1 MB attribute value is data, not an attack on the parser
+            remove_blank_text=False,
+            remove_comments=True,
+            remove_pis=True,
+            strip_cdata=True,
+        )
+        _local.parser = parser
+    return parser
+
+
+_UNDEFINED = re.compile(r"Entity '([^']+)' not defined")
+
+
+def syntax_error(label: str, err: etree.XMLSyntaxError, col_shift: int = 0) -> KsError:
+    """A lxml error as ``file:line: what`` (undefined entities named as such)."""
+    line, col = (err.position if err.position else (err.lineno or 0, 0))
+    msg = err.msg or str(err)
+    msg = re.sub(r",? line \d+, column \d+\s*$", "", msg).strip()
+    m = _UNDEFINED.search(msg)
+    if m:
+        return KsError(f"{label}:{line}: undefined entity &{m.group(1)};")
+    if line == 1 and col_shift:
+        col = max(col - col_shift, 1)
+    return KsError(f"{label}:{line}:{col}: {msg}")
+
+
+@dataclass(frozen=True)
+class NodeSource:
+    """The text of one node file with what does not depend on attributes worked out."""
+
+    path: Path
+    label: str  # how errors and the profile name the file (e.g. "nodes/compute.xml")
+    text: str  # the file without its <?xml?> declaration, line structure kept
+    entities: tuple[str, ...]  # names referenced as &name;, in first-use order
+
+    def parse(self, attrs: Mapping[str, Any]) -> etree._Element:
+        """The file's ``<kickstart>`` element with the entities of ``attrs`` expanded."""
+        subset = internal_subset(attrs, self.entities)
+        prefix = f"<!DOCTYPE kickstart [{subset}]>" if subset else ""
+        try:
+            root = etree.fromstring(prefix + self.text, xml_parser())
+        except etree.XMLSyntaxError as err:
+            raise syntax_error(self.label, err, len(prefix)) from None
+        if root.tag != "kickstart":
+            raise KsError(f"{self.label}:{root.sourceline}: the root element is <{root.tag}>, expected <kickstart>")
+        return root
+
+    def check(self) -> None:
+        """Well-formedness independent of attribute values (every entity stands for "")."""
+        self.parse({name: "" for name in self.entities})
+
+
+_cache: dict[Path, tuple[int, int, NodeSource]] = {}
+_cache_lock = threading.Lock()
+
+
+def load_node_source(path: Path, label: str) -> NodeSource:
+    """The :class:`NodeSource` for ``path``, re-read only when the file's stamp changes."""
+    try:
+        st = os.stat(path)
+    except OSError as err:
+        raise KsError(f"{label}: cannot read node file: {err.strerror}") from None
+    hit = _cache.get(path)
+    if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_size and hit[2].label == label:
+        return hit[2]
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise KsError(f"{label}: cannot read node file: {err.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise KsError(f"{label}:{line}: not UTF-8 text") from None
+    m = _XML_DECL.match(text)
+    if m:
+        # keep the newlines so line numbers stay the file's own
+        text = "\n" * m.group(0).count("\n") + text[m.end():]
+    dt = _DOCTYPE.search(text)
+    if dt:
+        line = text.count("\n", 0, dt.start()) + 1
+        raise KsError(
+            f"{label}:{line}: a node file may not declare a DOCTYPE; attributes are its only entities"
+        )
+    names: dict[str, None] = {}
+    for name in ENTITY_REF.findall(text):
+        if name not in PREDEFINED:
+            names.setdefault(name)
+    source = NodeSource(path=path, label=label, text=text, entities=tuple(names))
+    with _cache_lock:
+        _cache[path] = (st.st_mtime_ns, st.st_size, source)
+    return source
