@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: build deps of libvirt-python, graphviz for the graph picture, PostgreSQL
 # for the second database backend of the tests, QEMU + libvirt for the end-to-end VM test.
 PACKAGES="python3 python3-venv python3-dev gcc pkg-config libvirt-dev libvirt-clients graphviz
-postgresql qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils curl cpio
-busybox-static"
+postgresql qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils curl"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
