@@ -61,16 +61,14 @@ def list_host_interface(host):
 
 
 def _iface_field(field):
-    def run(host, iface, value):
+    def run(host, iface, **value):
         with transaction() as session:
-            inventory.set_interface(session, host, iface, field, value)
+            inventory.set_interface(session, host, iface, field, value[field])
 
     run.__doc__ = f"Set the {field} of one interface of a host."
-    command(f"set host interface {field}", f"host iface {field}")(lambda host, iface, **kw: run(host, iface, kw[field]))
-    REG_DOC[field] = run.__doc__
+    command(f"set host interface {field}", f"host iface {field}")(run)
 
 
-REG_DOC: dict[str, str] = {}
 for _field in ("ip", "mac", "subnet", "vlan", "module", "name"):
     _iface_field(_field)
 

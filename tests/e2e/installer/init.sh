@@ -117,6 +117,7 @@ fetch "$(sibling rolls.xml)" /tmp/rolls.xml || STATUS=failed
 if fetch "$KS" /tmp/ks.cfg; then
     if grep -q '^%packages' /tmp/ks.cfg && grep -q '^%end' /tmp/ks.cfg; then
         log "kickstart ok"
+        log "kickstart sha256 $(sha256sum /tmp/ks.cfg | cut -d' ' -f1)"
     else
         log "kickstart BAD (no %packages or %end line); first lines:"
         head -n 5 /tmp/ks.cfg | sed 's/^/ks-installer: | /'
@@ -134,5 +135,11 @@ else
     log "ERROR: could not report status=$STATUS"
 fi
 
-# 4. power off ---------------------------------------------------------------
+# 4. power off (after ks.hold=SECONDS, so that a test can pause, save and
+#    restore a running guest) ------------------------------------------------
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        ks.hold=*) log "holding for ${arg#ks.hold=} s"; sleep "${arg#ks.hold=}" ;;
+    esac
+done
 finish "status=$STATUS"
