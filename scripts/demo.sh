@@ -16,6 +16,17 @@ add compute-1-0 10.1.255.250 00:16:3e:00:00:22
 add compute-1-1 10.1.255.249 00:16:3e:00:00:23
 $ks list host
 echo
-$ks list host attr compute-0-0 attr=hostaddr
+# curl from this machine comes from 127.0.0.1, which is no cluster address: it proves which
+# host it speaks for with the install token minted when the host is set to install.
+$ks set host boot compute-0-0 action=install
+$ks sync host bootfile >/dev/null
+token=$($ks list host boot compute-0-0 showtoken=yes --json | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)[0]["token"])')
+port=${KSSERVER_PORT:-8080}
+echo "The demo database is in $KSSERVER_HOME; PXE files in $KSSERVER_HOME/tftpboot."
+echo "compute-0-0's PXE file (its install token in ks=…):"
+$ks report host bootfile compute-0-0
 echo
-echo "The demo database is in $KSSERVER_HOME; try: $ks list host attr compute-0-0"
+echo "Serving on port $port. Fetch compute-0-0's kickstart with:"
+echo "  curl 'http://127.0.0.1:$port/install/sbin/kickstart.cgi?token=$token'"
+echo "and its install status with: $ks list host status"
+exec $ks serve bind=0.0.0.0:$port workers=2

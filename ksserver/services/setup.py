@@ -17,7 +17,7 @@ from ksserver import config
 from ksserver.attrs import INTRINSIC, Level, parse_site_attrs
 from ksserver.db.models import OS, Appliance, Host, Network
 from ksserver.errors import KsError
-from ksserver.services import attributes, inventory
+from ksserver.services import attributes, boot, inventory
 
 #: name, membership, root node, managed — the appliances a Rocks frontend starts with.
 DEFAULT_APPLIANCES = (
@@ -120,6 +120,7 @@ def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -
                 name=name,
             )
         done.append(f"created frontend host {hostname}")
+    done += boot.ensure_default_bootactions(session, site, site.get("arch") or _arch())
     return done
 
 

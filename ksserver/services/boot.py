@@ -1,0 +1,203 @@
+"""Boot state: what a host's next boot does, and the install token that proves who it is.
+
+Rule: setting a host to ``install`` mints a fresh token (revoking any older one); setting it
+to ``os`` revokes it. The token travels in the install boot arguments (``install_args``),
+so an installer behind NAT can still prove which host it is.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlalchemy.orm import Session
+
+from ksserver.db.models import Host
+from ksserver.errors import KsError
+
+BOOT_ACTIONS = ("install", "os", "run")
+_KS_URL = re.compile(r"(?<!\S)ks=(\S+)")
+_KS_BARE = re.compile(r"(?<!\S)ks(?!\S)")
+
+
+def set_boot_action(session: Session, host: Host, action: str) -> str | None:
+    """Set the next boot of ``host``; returns the new install token, if one was minted."""
+    if action not in BOOT_ACTIONS:
+        raise KsError(f'invalid action "{action}": action must be "os", "run" or "install"')
+    host.boot_action = "os" if action == "run" else action
+    host.install_token = secrets.token_urlsafe(24) if action == "install" else None
+    session.flush()
+    return host.install_token
+
+
+def install_args(args: str | None, token: str | None, kickstart_url: str) -> str:
+    """Boot arguments that carry the install token: ``ks=URL`` gains ``token=``; a bare
+    ``ks`` (find the server by DHCP) becomes ``ks=<kickstart_url>?token=``."""
+    text = args or ""
+    if not token:
+        return text
+    match = _KS_URL.search(text)
+    if match:
+        url = match.group(1)
+        joined = f"{url}{'&' if '?' in url else '?'}token={token}"
+        return text[: match.start(1)] + joined + text[match.end(1) :]
+    if _KS_BARE.search(text):
+        return _KS_BARE.sub(f"ks={kickstart_url}?token={token}", text, count=1)
+    return text
+
+
+# --- bootactions: named kernel/ramdisk/args triples (spec §5.1, §5.2) -----------------------
+
+_NONE = "none"
+
+
+def default_bootactions(site: dict[str, str], arch: str) -> list[tuple[str, str, str | None, str | None]]:
+    """(action, kernel, ramdisk, args) of the bootactions a frontend starts with (spec §5.2)."""
+    ver = site.get("rocks_version") or "6.1"
+    kernel, ramdisk = f"vmlinuz-{ver}-{arch}", f"initrd.img-{ver}-{arch}"
+    base = "ks ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
+    xen_kernel = f"file:///boot/kickstart/xen/vmlinuz-{ver}-{arch}"
+    xen_ramdisk = f"file:///boot/kickstart/xen/initrd-xen.iso.gz-{ver}-{arch}"
+    public = site.get("Kickstart_PublicHostname", "localhost")
+    return [
+        ("install", kernel, ramdisk, f"{base} ksdevice=bootif"),
+        ("install headless", kernel, ramdisk, f"{base} headless vnc ksdevice=bootif"),
+        ("rescue", kernel, ramdisk, f"{base} ksdevice=bootif rescue"),
+        ("os", "localboot 0", None, None),
+        ("memtest", "kernel memtest", None, None),
+        ("pxeflash", "kernel memdisk bigraw", "pxeflash.img", "keeppxe"),
+        ("install vm", xen_kernel, xen_ramdisk, "ks ramdisk_size=1500000 lang= devfs=nomount kssendmac selinux=0 noipv6"),
+        (
+            "install vm frontend",
+            xen_kernel,
+            xen_ramdisk,
+            "ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6 "
+            f"ks=http://{public}/install/sbin/kickstart.cgi ksdevice=eth1 build airboss=localhost",
+        ),
+    ]
+
+
+def ensure_default_bootactions(session: Session, site: dict[str, str], arch: str) -> list[str]:
+    """Create the default bootactions that do not exist yet (never changes existing ones)."""
+    from sqlalchemy import select
+
+    from ksserver.db.models import Bootaction
+
+    have = set(session.scalars(select(Bootaction.action)).all())
+    done = []
+    for action, kernel, ramdisk, args in default_bootactions(site, arch):
+        if action not in have:
+            session.add(Bootaction(action=action, kernel=kernel, ramdisk=ramdisk, args=args))
+            done.append(f"created bootaction {action}")
+    session.flush()
+    return done
+
+
+def _bootaction(session: Session, action: str):
+    from sqlalchemy import select
+
+    from ksserver.db.models import Bootaction
+
+    return session.scalar(select(Bootaction).where(Bootaction.action == action))
+
+
+def add_bootaction(session: Session, action: str | None, kernel=None, ramdisk=None, args=None) -> None:
+    """Insert a bootaction, or update only the columns given when it exists."""
+    from ksserver.db.models import Bootaction
+
+    if not action or not action.strip():
+        raise KsError("must supply an action")
+    if action == _NONE:
+        raise KsError('"none" is reserved: it means "no bootaction"')
+    row = _bootaction(session, action)
+    if row is None:
+        session.add(Bootaction(action=action, kernel=kernel, ramdisk=ramdisk, args=args))
+    else:
+        for col, value in (("kernel", kernel), ("ramdisk", ramdisk), ("args", args)):
+            if value is not None:
+                setattr(row, col, value)
+    session.flush()
+
+
+def list_bootactions(session: Session) -> list[tuple]:
+    from sqlalchemy import select
+
+    from ksserver.db.models import Bootaction
+
+    rows = session.execute(
+        select(Bootaction.action, Bootaction.kernel, Bootaction.ramdisk, Bootaction.args)
+    ).all()
+    return sorted((tuple(c or "" for c in r) for r in rows), key=lambda r: r[0])
+
+
+def remove_bootaction(session: Session, action: str | None) -> None:
+    if not action:
+        raise KsError("must supply an action")
+    row = _bootaction(session, action)
+    if row is None:
+        raise KsError(f'action "{action}" does not exist')
+    session.delete(row)
+    session.flush()
+
+
+def set_host_action(session: Session, selectors: list[str], kind: str, action: str) -> None:
+    """``kind`` is ``installaction`` or ``runaction``; ``none`` clears it."""
+    from ksserver.services import selection
+
+    if kind not in ("installaction", "runaction"):
+        raise KsError(f"unknown action kind {kind}")
+    if not action:
+        raise KsError("must supply an action")
+    value = None if action == _NONE else action
+    if value is not None and _bootaction(session, value) is None:
+        raise KsError(f'action "{action}" does not exist')
+    for rec in selection.select_hosts(session, selectors, change=True):
+        host = session.get(Host, rec.id)
+        setattr(host, kind, value)
+    session.flush()
+
+
+def set_hosts_boot(session: Session, selectors: list[str], action: str | None) -> dict[str, str | None]:
+    """``set host boot``: each host's next boot; returns host → token (install only)."""
+    from ksserver.services import selection
+
+    if action is None:
+        raise KsError('must supply action=os, action=run or action=install')
+    if action not in BOOT_ACTIONS:
+        raise KsError(f'invalid action "{action}": action must be "os", "run" or "install"')
+    out = {}
+    for rec in selection.select_hosts(session, selectors, change=True):
+        out[rec.name] = set_boot_action(session, session.get(Host, rec.id), action)
+    return out
+
+
+def list_host_boot(session: Session, selectors: list[str], show_token: bool = False) -> list[tuple]:
+    from ksserver.services import selection
+
+    records = selection.select_hosts(session, selectors, change=False)
+    hosts = {h.id: h for h in _hosts(session, [r.id for r in records])}
+    rows = []
+    for rec in records:
+        h = hosts[rec.id]
+        row = [rec.name, h.boot_action or "", rec.installaction or "", rec.runaction or ""]
+        if show_token:
+            row.append(h.install_token or "")
+        rows.append(tuple(row))
+    return rows
+
+
+def _hosts(session: Session, ids: list[int]) -> list[Host]:
+    from sqlalchemy import select
+
+    out: list[Host] = []
+    for i in range(0, len(ids), 5000):
+        out += session.scalars(select(Host).where(Host.id.in_(ids[i : i + 5000]))).all()
+    return out
+
+
+def host_by_token(session: Session, token: str) -> Host | None:
+    from sqlalchemy import select
+
+    if not token:
+        return None
+    return session.scalar(select(Host).where(Host.install_token == token))

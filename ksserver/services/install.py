@@ -1,0 +1,183 @@
+"""The installer's side of the server: who is asking, what it may fetch, what it reached.
+
+Identification rules (one function, ``identify``, used by every install-time URL):
+
+* the request's source address, matched to an interface IP, names the host;
+* ``?token=`` (minted by ``boot.set_boot_action`` when the host is set to install, carried in
+  its boot arguments) names the host when the source address is not a known host (NAT);
+  a token naming another host than the known source address is refused;
+* ``X-RHN-Provisioning-MAC-<n>`` headers are recorded; they name the host only when the
+  source is unknown, no token is given, and the global attribute ``trust_mac_headers`` is
+  true. A known source whose headers carry another host's MAC is refused.
+
+Nothing else (no ``client=`` parameter) selects a host. Every fetch and completion is
+recorded as an ``InstallEvent``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ksserver.attrs import format_site_attrs
+from ksserver.db import queries
+from ksserver.db.models import GlobalAttr, Host, InstallEvent, Interface
+from ksserver.db.queries import HostRecord
+from ksserver.errors import Forbidden, KsError
+from ksserver.services import attributes, boot, profile, rolls, selection
+
+_TRUE = {"on", "yes", "y", "true", "1"}
+_ARCH = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+class BadRequest(KsError):
+    """A malformed query parameter (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class MacHeader:
+    index: str
+    device: str
+    mac: str
+    rest: str
+
+
+def parse_mac_headers(headers) -> list[MacHeader]:
+    """``X-RHN-Provisioning-MAC-<n>: <dev> <mac> [driver] [ks]`` headers, in index order."""
+    out = []
+    for key, value in headers:
+        low = key.lower()
+        if not low.startswith("x-rhn-provisioning-mac-"):
+            continue
+        parts = value.split()
+        if len(parts) < 2:
+            continue
+        out.append(MacHeader(key[len("x-rhn-provisioning-mac-") :], parts[0], parts[1].lower(), " ".join(parts[2:])))
+    return sorted(out, key=lambda m: (len(m.index), m.index))
+
+
+def mac_detail(macs: list[MacHeader]) -> str | None:
+    if not macs:
+        return None
+    return "; ".join(f"MAC-{m.index}: {m.device} {m.mac}{(' ' + m.rest) if m.rest else ''}" for m in macs)
+
+
+def global_attr(session: Session, name: str) -> str | None:
+    return session.scalar(select(GlobalAttr.value).where(GlobalAttr.name == name))
+
+
+def max_concurrent_profiles(session: Session) -> int:
+    value = global_attr(session, "max_concurrent_profiles")
+    try:
+        n = int(value) if value is not None else 0
+    except ValueError:
+        n = 0
+    return n if n > 0 else 2 * (os.cpu_count() or 1)
+
+
+def identify(session: Session, remote_addr: str, token: str | None, macs: list[MacHeader]) -> Host:
+    """The host making this request, or ``Forbidden`` with a one-line reason."""
+    by_addr = set(session.scalars(select(Interface.host_id).where(Interface.ip == remote_addr)))
+    if len(by_addr) > 1:
+        raise Forbidden(f"address {remote_addr} belongs to several hosts")
+    known = session.get(Host, by_addr.pop()) if by_addr else None
+    if token:
+        named = boot.host_by_token(session, token)
+        if named is None:
+            raise Forbidden("unknown or revoked install token")
+        if known is not None and known.id != named.id:
+            raise Forbidden(f"install token of another host presented from {remote_addr} ({known.name})")
+        host = named
+    elif known is not None:
+        host = known
+    else:
+        host = None
+    mac_hosts = set()
+    good = [m for m in macs if _MAC.match(m.mac)]
+    if good:
+        mac_hosts = set(session.scalars(select(Interface.host_id).where(Interface.mac.in_([m.mac for m in good]))))
+    if host is not None:
+        if mac_hosts - {host.id}:
+            raise Forbidden(f"MAC headers name another host than {host.name}")
+        return host
+    if mac_hosts and (global_attr(session, "trust_mac_headers") or "").strip().lower() in _TRUE:
+        if len(mac_hosts) > 1:
+            raise Forbidden("MAC headers name several hosts")
+        return session.get(Host, mac_hosts.pop())
+    raise Forbidden(f"unknown host {remote_addr}" + (" (MAC headers are not trusted)" if macs else ""))
+
+
+def record(session: Session, host: Host, stage: str, remote_addr: str | None, detail: str | None = None) -> None:
+    session.add(
+        InstallEvent(host_id=host.id, stage=stage, at=datetime.now(timezone.utc), remote_addr=remote_addr, detail=detail)
+    )
+    session.flush()
+
+
+def record_of(session: Session, host: Host) -> HostRecord:
+    return queries.host_records_by_id(session, [host.id])[0]
+
+
+def apply_params(session: Session, host: Host, arch: str | None, np: str | None) -> None:
+    """The installer's ``arch=`` and ``np=`` (as the original: arch is stored, np is the CPU count)."""
+    if arch is not None:
+        if not _ARCH.match(arch):
+            raise BadRequest("bad arch value")
+        host.arch = arch
+    if np is not None:
+        if not np.isdigit() or not 0 < int(np) <= 65536:
+            raise BadRequest("bad np value: a CPU count from 1 to 65536")
+        host.cpus = int(np)
+    session.flush()
+
+
+def kickstart(session: Session, host: Host) -> str:
+    text = profile.render_host_kickstart(session, record_of(session, host))
+    if not text.strip():
+        raise KsError(f"the kickstart of {host.name} is empty")
+    return text
+
+
+def site_attrs(session: Session, host: Host) -> str:
+    rec = record_of(session, host)
+    return format_site_attrs(attributes.host_attrs(session, rec))
+
+
+def rolls_xml(session: Session, host: Host) -> str:
+    return rolls.rolls_xml(session, record_of(session, host))
+
+
+def completed(session: Session, host: Host, action: str = "os") -> None:
+    """The installer's report: the next boot is ``action`` (``os`` revokes the token)."""
+    boot.set_boot_action(session, host, action)
+
+
+def host_status(session: Session, selectors: list[str]) -> list[tuple]:
+    """(host, boot, last stage, time, address) per host."""
+    records = selection.select_hosts(session, selectors, change=False)
+    ids = [r.id for r in records]
+    last = (
+        select(InstallEvent.host_id, func.max(InstallEvent.id).label("id"))
+        .group_by(InstallEvent.host_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(InstallEvent.host_id, InstallEvent.stage, InstallEvent.at, InstallEvent.remote_addr)
+        .join(last, last.c.id == InstallEvent.id)
+    ).all()
+    events = {r[0]: r[1:] for r in rows}
+    boots = dict(session.execute(select(Host.id, Host.boot_action)).all()) if ids else {}
+    out = []
+    for rec in records:
+        stage, at, addr = events.get(rec.id, ("", None, ""))
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)  # SQLite keeps no zone; we store UTC
+        when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else ""
+        out.append((rec.name, boots.get(rec.id) or "", stage, when, addr or ""))
+    return out

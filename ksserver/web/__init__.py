@@ -1,0 +1,150 @@
+"""The install server: what installers fetch over HTTP (spec §3, §4).
+
+``create_app()`` builds the Flask app and touches no database until a request comes.
+Every URL identifies the requester with ``services.install.identify`` (source address,
+install token, and — only where trusted — MAC headers); an unknown or unauthorised
+requester gets 403 with a one-line reason, a bad parameter 400, a generation error 500
+(logged); never a 200 with an empty body.
+
+Back-pressure: kickstart generation takes a slot of a per-process limiter. The global
+attribute ``max_concurrent_profiles`` (default 2 × CPUs) is divided among the worker
+processes (``KSSERVER_WEB_WORKERS``, set by ``ksserver serve``; rounded up, at least 1 each),
+so the counter lives in the process that holds it: a crashed or killed worker takes its
+slots with it and nothing can leak across processes or servers. Beyond the limit: 503 with
+``Retry-After: 15`` (the installer sleeps and retries).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from flask import Flask, Response, request
+
+from ksserver.errors import Forbidden, KsError
+from ksserver.services import install, transaction
+
+log = logging.getLogger("ksserver.web")
+
+
+class Limiter:
+    """A counting semaphore whose size is read at each acquire (the attribute may change)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def try_acquire(self, limit: int) -> bool:
+        with self._lock:
+            if self.in_use >= limit:
+                return False
+            self.in_use += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use -= 1
+
+
+def _text(body: str, status: int, **headers) -> Response:
+    line = " ".join(body.split()) + "\n"
+    resp = Response(line, status=status, mimetype="text/plain")
+    for k, v in headers.items():
+        resp.headers[k.replace("_", "-")] = v
+    return resp
+
+
+def create_app() -> Flask:
+    app = Flask("ksserver")
+    limiter = Limiter()
+    app.extensions["ksserver.limiter"] = limiter
+    workers = max(1, int(os.environ.get("KSSERVER_WEB_WORKERS") or 1))
+    # testing hook: hold the slot this long while generating (exercises back-pressure)
+    delay = float(os.environ.get("KSSERVER_WEB_TEST_DELAY") or 0)
+
+    def who(session):
+        macs = install.parse_mac_headers(request.headers.items())
+        host = install.identify(session, request.remote_addr or "", request.args.get("token"), macs)
+        return host, install.mac_detail(macs)
+
+    def guarded(stage: str, produce, mimetype: str):
+        try:
+            with transaction() as session:
+                host, detail = who(session)
+                try:
+                    body = produce(session, host)
+                except (Forbidden, install.BadRequest):
+                    raise
+                except KsError as err:
+                    log.error("%s for %s: %s", stage, host.name, err.message)
+                    install.record(session, host, f"{stage} error", request.remote_addr, err.message)
+                    return _text(f"error: cannot generate {stage} for {host.name}", 500)
+                install.record(session, host, stage, request.remote_addr, detail)
+        except Forbidden as err:
+            return _text(f"forbidden: {err.message}", 403)
+        except install.BadRequest as err:
+            return _text(err.message, 400)
+        except KsError as err:
+            log.error("%s: %s", stage, err.message)
+            return _text(f"error: {err.message}", 500)
+        except Exception:  # noqa: BLE001 - logged, and the installer gets a one-line 500
+            log.exception("%s failed", stage)
+            return _text("error: internal server error", 500)
+        if not body:
+            return _text(f"error: empty {stage}", 500)
+        return Response(body, status=200, mimetype=mimetype)
+
+    def _kickstart(session, host):
+        install.apply_params(session, host, request.args.get("arch"), request.args.get("np"))
+        if delay:
+            time.sleep(delay)
+        return install.kickstart(session, host)
+
+    @app.get("/install/sbin/kickstart.cgi")
+    @app.get("/install/sbin/public/kickstart.cgi")
+    def kickstart():
+        try:
+            with transaction() as session:
+                limit = -(-install.max_concurrent_profiles(session) // workers)
+        except KsError as err:
+            return _text(f"error: {err.message}", 500)
+        if not limiter.try_acquire(max(1, limit)):
+            return _text("Service is Busy", 503, Retry_After="15")
+        try:
+            return guarded("profile", _kickstart, "application/octet-stream")
+        finally:
+            limiter.release()
+
+    @app.get("/install/sbin/site.attrs")
+    @app.get("/install/sbin/public/site.attrs")
+    def site_attrs():
+        return guarded("site.attrs", install.site_attrs, "text/plain")
+
+    @app.get("/install/sbin/rolls.xml")
+    @app.get("/install/sbin/public/rolls.xml")
+    def rolls_xml():
+        return guarded("rolls.xml", install.rolls_xml, "application/xml")
+
+    def _complete(action: str):
+        def done(session, host):
+            install.completed(session, host, action)
+            return f"{host.name} {action}\n"
+
+        return guarded("installed" if action == "os" else f"boot {action}", done, "text/plain")
+
+    @app.post("/install/sbin/installed")
+    @app.post("/install/sbin/public/installed")
+    def installed():
+        return _complete("os")
+
+    @app.get("/install/sbin/setPxeboot.cgi")
+    @app.get("/install/sbin/public/setPxeboot.cgi")
+    def set_pxeboot():
+        action = request.args.get("action") or "os"
+        if action not in ("os", "run", "install"):
+            action = "os"  # as the original: anything odd means os
+        return _complete(action)
+
+    return app

@@ -1,0 +1,79 @@
+"""``ksserver serve``: the app under gunicorn (built in-process), or Flask's server (dev=yes).
+
+Workers are ``gthread`` workers; each gets ``threads`` threads (default: its share of
+``max_concurrent_profiles``, so a burst queues in the accept queue instead of meeting 503).
+No database connection is open in the master when workers fork.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ksserver.errors import KsError
+
+
+def _share(workers: int) -> int:
+    from ksserver.db.session import dispose_all
+    from ksserver.services import install, transaction
+
+    try:
+        with transaction() as session:
+            total = install.max_concurrent_profiles(session)
+    finally:
+        dispose_all()  # nothing open in the master when it forks
+    return max(1, -(-total // workers))
+
+
+def parse_bind(bind: str | None) -> str:
+    bind = bind or "0.0.0.0:8080"
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise KsError(f'invalid bind "{bind}": use HOST:PORT')
+    return bind
+
+
+def run(bind: str | None = None, workers: str | None = None, threads: str | None = None, dev: bool = False,
+        timeout: str | None = None) -> None:
+    bind = parse_bind(bind)
+    try:
+        nworkers = int(workers) if workers else 2
+        nthreads = int(threads) if threads else None
+        ntimeout = int(timeout) if timeout else 60
+    except ValueError:
+        raise KsError("workers=, threads= and timeout= take whole numbers") from None
+    if nworkers < 1 or (nthreads is not None and nthreads < 1):
+        raise KsError("workers= and threads= must be at least 1")
+    os.environ["KSSERVER_WEB_WORKERS"] = str(1 if dev else nworkers)
+    if dev:
+        from ksserver.web import create_app
+
+        host, _, port = bind.rpartition(":")
+        create_app().run(host=host, port=int(port), threaded=True)
+        return
+    if nthreads is None:
+        nthreads = _share(nworkers)
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self):
+            for key, value in {
+                "bind": [bind],
+                "workers": nworkers,
+                "worker_class": "gthread",
+                "threads": nthreads,
+                "timeout": ntimeout,
+                "graceful_timeout": 10,
+                "keepalive": 5,
+                "backlog": 2048,
+                "errorlog": "-",
+                "loglevel": "info",
+                "proc_name": "ksserver",
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from ksserver.web import create_app
+
+            return create_app()
+
+    _Gunicorn().run()

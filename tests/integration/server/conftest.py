@@ -1,0 +1,101 @@
+"""A real ``ksserver serve`` (gunicorn) on a free loopback port, and a client that picks its
+source address (all of 127/8 is local), so a test can speak as any host."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+KSSERVER = str(Path(sys.executable).parent / "ksserver")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    headers: dict
+
+
+class Server:
+    def __init__(self, home, port: int, proc: subprocess.Popen, log: Path):
+        self.home, self.port, self.proc, self.log = home, port, proc, log
+
+    def request(self, path: str, source: str = "127.0.0.1", headers: dict | None = None, method: str = "GET") -> Reply:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=(source, 0))
+        try:
+            conn.request(method, path, headers=headers or {})
+            resp = conn.getresponse()
+            return Reply(resp.status, resp.read().decode(), {k.lower(): v for k, v in resp.getheaders()})
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_server(home, *args: str, extra_env: dict | None = None) -> Server:
+    port = free_port()
+    env = dict(os.environ, **home.env(), **(extra_env or {}))
+    log = home.path / f"serve-{port}.log"
+    proc = subprocess.Popen(
+        [KSSERVER, "serve", f"bind=127.0.0.1:{port}", *args],
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"ksserver serve exited: {log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        raise AssertionError(f"ksserver serve did not listen: {log.read_text()}")
+    return Server(home, port, proc, log)
+
+
+@pytest.fixture
+def serve(request):
+    servers: list[Server] = []
+
+    def make(home, *args, extra_env=None):
+        s = start_server(home, *args, extra_env=extra_env)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+def add_compute(ks, name: str, ip: str, mac: str) -> None:
+    ks.ok("add", "host", name)
+    ks.ok("add", "host", "interface", name, "eth0", f"ip={ip}", f"mac={mac}", "subnet=private", f"name={name}")

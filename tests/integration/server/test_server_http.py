@@ -1,0 +1,185 @@
+"""The install server through the real HTTP stack: gunicorn started as a subprocess,
+requests from chosen 127/8 source addresses (each a distinct host)."""
+
+import json
+import socket
+import threading
+import time
+
+from conftest import add_compute
+
+
+def _cluster(ks, n=2):
+    """compute-0-<i> with a private interface and a loopback interface 127.0.10.<i+1>."""
+    ks.ok("add", "network", "loop", "127.0.0.0", "255.0.0.0", "dnszone=loop")
+    for i in range(n):
+        name = f"compute-0-{i}"
+        add_compute(ks, name, f"10.1.255.{254 - i}", f"00:16:3e:00:00:{i:02x}")
+        ks.ok("add", "host", "interface", name, "eth1", f"ip=127.0.10.{i + 1}", "subnet=loop",
+              f"mac=00:16:3e:00:01:{i:02x}")
+
+
+def _token(ks, host):
+    ks.ok("set", "host", "boot", host, "action=install")
+    return json.loads(ks.ok("list", "host", "boot", host, "showtoken=yes", "--json"))[0]["token"]
+
+
+KS = "/install/sbin/kickstart.cgi"
+
+
+def test_identification(ks, serve):
+    _cluster(ks)
+    ks.ok("add", "host", "frontend-0-0-0", "appliance=frontend", "rack=0", "rank=0")
+    ks.ok("add", "host", "interface", "frontend-0-0-0", "eth1", "ip=127.0.20.1", "subnet=loop",
+          "name=vi-1.rocksclusters.org")
+    srv = serve(ks, "workers=1")
+    # by source address; the public/ path is the same thing
+    for path in (KS, "/install/sbin/public/kickstart.cgi"):
+        r = srv.request(path, source="127.0.10.1")
+        assert r.status == 200 and "compute-0-0" in r.body and r.body.strip(), r.body
+        assert "compute-0-1" not in r.body
+    # arch and np are recorded
+    r = srv.request(KS + "?arch=i386&np=4", source="127.0.10.2")
+    assert r.status == 200
+    host = json.loads(ks.ok("list", "host", "compute-0-1", "--json"))[0]
+    assert host["cpus"] in (4, "4")
+    assert ks.ok("list", "host", "attr", "compute-0-1", "attr=arch").split()[-2] == "i386"
+    for bad in ("?arch=x86_64;rm", "?np=lots", "?np=0"):
+        r = srv.request(KS + bad, source="127.0.10.2")
+        assert r.status == 400 and len(r.body.splitlines()) == 1, (bad, r.body)
+    # unknown source → 403 with one line; no client= backdoor
+    r = srv.request(KS + "?client=compute-0-0", source="127.0.99.9")
+    assert r.status == 403 and r.body.startswith("forbidden: unknown host 127.0.99.9") and len(r.body.splitlines()) == 1
+    # a token identifies a host behind NAT (unknown source)…
+    token = _token(ks, "compute-0-0")
+    r = srv.request(f"{KS}?token={token}", source="127.0.99.9")
+    assert r.status == 200 and "compute-0-0" in r.body
+    # …but not from another known host's address, and a made-up token is refused
+    r = srv.request(f"{KS}?token={token}", source="127.0.10.2")
+    assert r.status == 403 and "another host" in r.body
+    assert srv.request(f"{KS}?token=forged", source="127.0.99.9").status == 403
+    # MAC headers: a spoof from an unknown address is refused (not trusted by default)
+    spoof = {"X-RHN-Provisioning-MAC-0": "eth0 00:16:3E:00:00:00 e1000 ks"}
+    r = srv.request(KS, source="127.0.99.8", headers=spoof)
+    assert r.status == 403 and "MAC headers are not trusted" in r.body
+    # a known host presenting another host's MAC is refused
+    assert srv.request(KS, source="127.0.10.2", headers=spoof).status == 403
+    # trusted on request: then the MAC names the host
+    ks.ok("set", "attr", "trust_mac_headers", "true")
+    r = srv.request(KS, source="127.0.99.8", headers=spoof)
+    assert r.status == 200 and "compute-0-0" in r.body
+    # a generation error is a logged 500, never an empty 200
+    r = srv.request(KS, source="127.0.20.1")  # frontend-0-0-0: renders, or fails cleanly
+    assert r.status in (200, 500) and r.body.strip()
+    ks.ok("add", "appliance", "gadget", "membership=Gadget", "node=no-such-node")
+    ks.ok("set", "host", "appliance", "compute-0-1", "gadget")
+    r = srv.request(KS, source="127.0.10.2")
+    assert r.status == 500 and r.body.startswith("error: cannot generate profile for compute-0-1")
+    assert "no-such-node" in srv.log.read_text() or "profile for compute-0-1" in srv.log.read_text()
+    # every fetch is recorded, the MAC header text kept
+    status = {r["host"]: r for r in json.loads(ks.ok("list", "host", "status", "--json"))}
+    assert status["compute-0-0"]["stage"] == "profile" and status["compute-0-0"]["address"] == "127.0.99.8"
+    assert status["compute-0-1"]["stage"] == "profile error"
+
+
+def test_lights_out_and_completion(ks, serve):
+    _cluster(ks, 1)
+    ks.ok("add", "host", "frontend-0-0-0", "appliance=frontend", "rack=0", "rank=0")
+    ks.ok("add", "host", "interface", "frontend-0-0-0", "eth1", "ip=127.0.20.1", "subnet=loop",
+          "name=vi-1.rocksclusters.org")
+    for roll in ("os", "base", "kernel"):
+        ks.ok("add", "roll", roll, "version=5.2", "arch=x86_64")
+        ks.ok("set", "host", "roll", "vi-1", roll, "5.2", "x86_64")
+    ks.ok("set", "host", "attr", "vi-1", "Kickstart_PublicHostname", "vi-1.rocksclusters.org")
+    srv = serve(ks, "workers=1")
+    r = srv.request("/install/sbin/rolls.xml", source="127.0.20.1")
+    assert r.status == 200 and r.body == ks.ok("report", "host", "roll", "vi-1")
+    r = srv.request("/install/sbin/site.attrs", source="127.0.20.1")
+    assert r.status == 200 and r.body == ks.ok("report", "host", "attr", "vi-1")
+    assert "Kickstart_PublicHostname:vi-1.rocksclusters.org\n" in r.body
+    assert srv.request("/install/sbin/site.attrs", source="127.0.99.1").status == 403
+    assert srv.request("/install/sbin/rolls.xml", source="127.0.99.1").status == 403
+    assert srv.request("/install/sbin/rolls.xml", source="127.0.10.1").status == 500  # not a frontend
+    # completion: install → os, token revoked
+    token = _token(ks, "compute-0-0")
+    assert srv.request(f"{KS}?token={token}", source="127.0.99.9").status == 200
+    r = srv.request(f"/install/sbin/installed?token={token}", source="127.0.99.9", method="POST")
+    assert r.status == 200
+    row = json.loads(ks.ok("list", "host", "boot", "compute-0-0", "showtoken=yes", "--json"))[0]
+    assert row["action"] == "os" and row["token"] is None
+    assert srv.request(f"{KS}?token={token}", source="127.0.99.9").status == 403
+    # the original's CGI, by source address
+    token = _token(ks, "compute-0-0")
+    r = srv.request("/install/sbin/public/setPxeboot.cgi?action=os", source="127.0.10.1")
+    assert r.status == 200
+    assert json.loads(ks.ok("list", "host", "boot", "compute-0-0", "--json"))[0]["action"] == "os"
+    stages = json.loads(ks.ok("list", "host", "status", "--json"))
+    assert {r["host"]: r["stage"] for r in stages}["frontend-0-0-0"] == "site.attrs"
+    assert {r["host"]: r["stage"] for r in stages}["compute-0-0"] == "installed"
+
+
+def _raw(port, source, path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    return s
+
+
+def test_back_pressure_and_no_leaked_slot(ks, serve):
+    _cluster(ks, 4)
+    ks.ok("set", "attr", "max_concurrent_profiles", "2")
+    srv = serve(ks, "workers=1", "threads=8", extra_env={"KSSERVER_WEB_TEST_DELAY": "1.0"})
+    results = {}
+
+    def fetch(i):
+        results[i] = srv.request(KS, source=f"127.0.10.{i + 1}")
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status for r in results.values())
+    assert codes == [200, 200, 503, 503], codes
+    busy = next(r for r in results.values() if r.status == 503)
+    assert busy.headers["retry-after"] == "15"
+    # clients that go away mid-generation: their slots come back
+    for _ in range(3):
+        socks = [_raw(srv.port, f"127.0.10.{i + 1}", KS) for i in range(2)]
+        time.sleep(0.2)
+        for s in socks:
+            s.close()
+    time.sleep(1.5)
+    results.clear()
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status for r in results.values()) == [200, 200]
+    # an error inside the slot releases it too
+    ks.ok("add", "appliance", "gadget", "membership=Gadget", "node=no-such-node")
+    ks.ok("set", "host", "appliance", "compute-0-2", "gadget")
+    for _ in range(3):
+        assert srv.request(KS, source="127.0.10.3").status == 500
+    results.clear()
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status for r in results.values()) == [200, 200]
+
+
+def test_two_servers_share_one_postgresql(ks, serve):
+    if ks.backend != "postgresql":
+        return
+    _cluster(ks, 1)
+    a, b = serve(ks, "workers=1"), serve(ks, "workers=1")
+    assert "marker-one" not in a.request(KS, source="127.0.10.1").body
+    ks.ok("set", "attr", "Kickstart_Timezone", "marker-one/Zone")
+    for srv in (a, b):
+        r = srv.request(KS, source="127.0.10.1")
+        assert r.status == 200 and "marker-one/Zone" in r.body
+    ks.ok("set", "host", "attr", "compute-0-0", "Kickstart_Timezone", "marker-two/Zone")
+    for srv in (b, a):
+        assert "marker-two/Zone" in srv.request(KS, source="127.0.10.1").body
