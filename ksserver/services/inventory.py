@@ -68,7 +68,19 @@ def list_hosts(session: Session, selectors: Sequence[str]):
 
 
 def remove_hosts(session: Session, selectors: Sequence[str]) -> list[str]:
+    """Remove hosts with their interfaces and attributes; a VM's libvirt domain goes too."""
+    from ksserver.db.models import VMNode
+    from ksserver.services import vms  # vms builds on this module
+
     records = selection.select_hosts(session, list(selectors), change=True)
+    ids = {r.id for r in records}
+    guests = session.execute(
+        select(Host.id, Host.name).join(VMNode, VMNode.host_id == Host.id).where(VMNode.physnode_id.in_(ids))
+    ).all()
+    held = [name for host_id, name in guests if host_id not in ids]
+    if held:
+        raise KsError(f"cannot remove a container that still holds VMs ({', '.join(sorted(held))}); remove or move them first")
+    vms.remove_vm_domains(session, records)
     for rec in records:
         session.delete(session.get(Host, rec.id))
     session.flush()
