@@ -48,9 +48,16 @@ REQUIRED = (
 
 def upgrade_schema() -> str:
     """Create or upgrade the schema (Alembic); returns the revision now in place."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ksserver import config
     from ksserver.db.migrate import upgrade  # imported here: Alembic is needed only by init
 
-    return upgrade()
+    try:
+        return upgrade()
+    except SQLAlchemyError as err:
+        reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+        raise KsError(f"cannot open the database {config.database_url()}: {reason}") from None
 
 
 def read_site_attrs(path: str | None) -> dict[str, str]:

@@ -189,3 +189,10 @@ def test_real_console_script_round_trip(ks):
     assert out.stdout == "HOST         ATTR VALUE SOURCE\ncompute-0-0: rank 0     I     \n"
     bad = subprocess.run([str(exe), "add", "host", "compute-0-0"], env=env, capture_output=True, text=True)
     assert (bad.returncode, bad.stdout, bad.stderr) == (1, "", 'error - host "compute-0-0" exists\n')
+
+
+def test_init_on_an_unreachable_database_is_one_line(tmp_path):
+    from conftest import Home
+
+    home = Home(tmp_path, f"sqlite:///{tmp_path}/no/such/dir/ks.db", "sqlite")
+    assert home.fails("init") == f"error - cannot open the database sqlite:///{tmp_path}/no/such/dir/ks.db: unable to open database file"
