@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from ksserver.db.models import (
@@ -143,3 +143,58 @@ def private_interfaces(
         if network_id == private and (host_id not in out or device < out[host_id][0]):
             out[host_id] = (device, ip, mac)
     return {k: (v[1], v[2]) for k, v in out.items()}
+
+
+# --- one host, for the install server: prebuilt statements (compiled once, cached) -------
+
+_BY_IP = _host_select().join(Interface, Interface.host_id == Host.id).where(Interface.ip == bindparam("ip"))
+
+
+def host_records_by_ip(session: Session, ip: str) -> list[HostRecord]:
+    """The host records whose interfaces carry ``ip`` (one per host), in one statement."""
+    out: dict[int, HostRecord] = {}
+    for row in session.connection().execute(_BY_IP, {"ip": ip}):
+        out.setdefault(row[0], HostRecord(*row))
+    return list(out.values())
+
+
+def _level(n: int, model, owner_col):
+    return select(literal(n, Integer), model.name, model.value, cast(null(), String)).where(
+        owner_col == bindparam(f"owner{n}")
+    )
+
+
+_LEVELS = union_all(
+    _level(1, OSAttr, OSAttr.os_id),
+    _level(2, ApplianceAttr, ApplianceAttr.appliance_id),
+    _level(3, HostAttr, HostAttr.host_id),
+    select(literal(4, Integer), Interface.device, Interface.ip, Interface.mac)
+    .join(Network, Network.id == Interface.network_id)
+    .where(Interface.host_id == bindparam("owner4"), Network.name == "private"),
+)
+
+
+def host_levels(
+    session: Session, rec: HostRecord
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], tuple[str | None, str | None] | None]:
+    """One host's OS, appliance and host attributes and its private (ip, mac), in one
+    statement: the same answers as ``os_attrs``, ``appliance_attrs``, ``host_attrs`` and
+    ``private_interfaces`` for that host."""
+    levels: tuple[dict[str, str], ...] = ({}, {}, {})
+    private = None
+    params = {"owner1": rec.os_id, "owner2": rec.appliance_id, "owner3": rec.id, "owner4": rec.id}
+    for n, name, value, mac in session.connection().execute(_LEVELS, params):
+        if n == 4:
+            if private is None or name < private[0]:
+                private = (name, value, mac)
+        else:
+            levels[n - 1][name] = value
+    return levels[0], levels[1], levels[2], (private[1], private[2]) if private else None
+
+
+_GLOBALS = select(GlobalAttr.name, GlobalAttr.value)
+
+
+def global_attrs_fast(session: Session) -> dict[str, str]:
+    """``global_attrs`` through the session's connection (no ORM layer)."""
+    return dict(session.connection().execute(_GLOBALS).all())

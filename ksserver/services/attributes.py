@@ -204,6 +204,17 @@ def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything
     return out
 
 
+def host_attrs_with(session: Session, rec: HostRecord, glob: dict[str, str]) -> dict[str, str]:
+    """``host_attrs`` given the global attributes already read in this transaction: the
+    other levels and the private interface cost one statement."""
+    os_layer, app_layer, own, private = queries.host_levels(session, rec)
+    shared = BulkResolver(glob).shared((rec.os_id, rec.appliance_id), os_layer, app_layer)
+    resolved = BulkResolver.host(
+        _intrinsic(rec, {rec.id: private} if private else {}), shared, _host_layer(rec, {rec.id: own})
+    )
+    return {k: v.value for k, v in resolved.items()}
+
+
 def host_attrs(session: Session, rec: HostRecord) -> dict[str, str]:
     """One host's attributes as plain name → value (what the graph's entities see)."""
     return {k: v.value for k, v in resolve_hosts(session, [rec])[rec.id].items()}

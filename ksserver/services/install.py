@@ -16,12 +16,14 @@ recorded as an ``InstallEvent``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ksserver.attrs import format_site_attrs
@@ -72,8 +74,8 @@ def global_attr(session: Session, name: str) -> str | None:
     return session.scalar(select(GlobalAttr.value).where(GlobalAttr.name == name))
 
 
-def max_concurrent_profiles(session: Session) -> int:
-    value = global_attr(session, "max_concurrent_profiles")
+def limit_from(value: str | None) -> int:
+    """``max_concurrent_profiles`` from the attribute's value (default 2 × CPUs)."""
     try:
         n = int(value) if value is not None else 0
     except ValueError:
@@ -81,23 +83,29 @@ def max_concurrent_profiles(session: Session) -> int:
     return n if n > 0 else 2 * (os.cpu_count() or 1)
 
 
-def identify(session: Session, remote_addr: str, token: str | None, macs: list[MacHeader]) -> Host:
-    """The host making this request, or ``Forbidden`` with a one-line reason."""
-    by_addr = set(session.scalars(select(Interface.host_id).where(Interface.ip == remote_addr)))
+def max_concurrent_profiles(session: Session) -> int:
+    return limit_from(global_attr(session, "max_concurrent_profiles"))
+
+
+def identify_record(
+    session: Session, remote_addr: str, token: str | None, macs: list[MacHeader], glob: dict[str, str] | None = None
+) -> HostRecord:
+    """The record of the host making this request, or ``Forbidden`` with a one-line reason.
+
+    ``glob``: the global attributes when already read in this transaction (saves a query)."""
+    by_addr = {r.id: r for r in queries.host_records_by_ip(session, remote_addr)}
     if len(by_addr) > 1:
         raise Forbidden(f"address {remote_addr} belongs to several hosts")
-    known = session.get(Host, by_addr.pop()) if by_addr else None
+    known = next(iter(by_addr.values()), None)
     if token:
         named = boot.host_by_token(session, token)
         if named is None:
             raise Forbidden("unknown or revoked install token")
         if known is not None and known.id != named.id:
             raise Forbidden(f"install token of another host presented from {remote_addr} ({known.name})")
-        host = named
-    elif known is not None:
-        host = known
+        host = known if known is not None else queries.host_records_by_id(session, [named.id])[0]
     else:
-        host = None
+        host = known
     mac_hosts = set()
     good = [m for m in macs if _MAC.match(m.mac)]
     if good:
@@ -106,35 +114,129 @@ def identify(session: Session, remote_addr: str, token: str | None, macs: list[M
         if mac_hosts - {host.id}:
             raise Forbidden(f"MAC headers name another host than {host.name}")
         return host
-    if mac_hosts and (global_attr(session, "trust_mac_headers") or "").strip().lower() in _TRUE:
-        if len(mac_hosts) > 1:
-            raise Forbidden("MAC headers name several hosts")
-        return session.get(Host, mac_hosts.pop())
+    if mac_hosts:
+        trust = glob.get("trust_mac_headers") if glob is not None else global_attr(session, "trust_mac_headers")
+        if (trust or "").strip().lower() in _TRUE:
+            if len(mac_hosts) > 1:
+                raise Forbidden("MAC headers name several hosts")
+            return queries.host_records_by_id(session, [mac_hosts.pop()])[0]
     raise Forbidden(f"unknown host {remote_addr}" + (" (MAC headers are not trusted)" if macs else ""))
 
 
-def record(session: Session, host: Host, stage: str, remote_addr: str | None, detail: str | None = None) -> None:
-    session.add(
-        InstallEvent(host_id=host.id, stage=stage, at=datetime.now(timezone.utc), remote_addr=remote_addr, detail=detail)
+def identify(session: Session, remote_addr: str, token: str | None, macs: list[MacHeader]) -> Host:
+    """The host making this request, or ``Forbidden`` with a one-line reason."""
+    return session.get(Host, identify_record(session, remote_addr, token, macs).id)
+
+
+_INSERT_EVENT = insert(InstallEvent)
+
+
+def record(session: Session, host: Host | HostRecord, stage: str, remote_addr: str | None, detail: str | None = None) -> None:
+    session.connection().execute(
+        _INSERT_EVENT,
+        {"host_id": host.id, "stage": stage, "at": datetime.now(timezone.utc), "remote_addr": remote_addr, "detail": detail},
     )
-    session.flush()
 
 
 def record_of(session: Session, host: Host) -> HostRecord:
     return queries.host_records_by_id(session, [host.id])[0]
 
 
-def apply_params(session: Session, host: Host, arch: str | None, np: str | None) -> None:
-    """The installer's ``arch=`` and ``np=`` (as the original: arch is stored, np is the CPU count)."""
-    if arch is not None:
-        if not _ARCH.match(arch):
-            raise BadRequest("bad arch value")
-        host.arch = arch
+def _check_params(arch: str | None, np: str | None) -> int | None:
+    if arch is not None and not _ARCH.match(arch):
+        raise BadRequest("bad arch value")
     if np is not None:
         if not np.isdigit() or not 0 < int(np) <= 65536:
             raise BadRequest("bad np value: a CPU count from 1 to 65536")
-        host.cpus = int(np)
+        return int(np)
+    return None
+
+
+def apply_params(session: Session, host: Host, arch: str | None, np: str | None) -> None:
+    """The installer's ``arch=`` and ``np=`` (as the original: arch is stored, np is the CPU count)."""
+    cpus = _check_params(arch, np)
+    if arch is not None:
+        host.arch = arch
+    if cpus is not None:
+        host.cpus = cpus
     session.flush()
+
+
+def apply_params_record(session: Session, rec: HostRecord, arch: str | None, np: str | None) -> HostRecord:
+    """``apply_params`` for a record: writes only what changed; returns the updated record."""
+    cpus = _check_params(arch, np)
+    values: dict = {}
+    if arch is not None and arch != rec.arch:
+        values["arch"] = arch
+    if cpus is not None and cpus != rec.cpus:
+        values["cpus"] = cpus
+    if not values:
+        return rec
+    session.connection().execute(update(Host).where(Host.id == rec.id).values(**values))
+    return dataclasses.replace(rec, **values)
+
+
+# Rendered kickstarts, keyed on everything the text is a function of: the graph (a new
+# object whenever a graph file changes), the root, every attribute value (read from the
+# database on each request, never cached), the node directories' listings and each node
+# file of the traversal (mtime and size: the engine re-reads a file on the same stamps).
+# Only the last render per host name is kept.
+_rendered: dict[str, tuple] = {}
+_rendered_lock = threading.Lock()
+
+
+def _stamps(paths: tuple[str, ...]) -> tuple:
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def _node_paths(graph, root: str, attrs: dict[str, str]) -> tuple[str, ...]:
+    from ksserver.graph.engine import NODE_SUBDIRS
+
+    paths = [str(d / sub) for d in graph.dirs for sub in NODE_SUBDIRS]
+    for name in graph.traverse(root, attrs):
+        files = graph.node_files(name)
+        if files is None:
+            raise KsError(f"no node {name}")  # the render raises the full message
+        paths.append(str(files.main))
+        if files.extend is not None:
+            paths.append(str(files.extend))
+    return tuple(paths)
+
+
+def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str]) -> str:
+    """``kickstart`` for a record, with the global attributes already read."""
+    if not rec.node:
+        raise KsError(f'host "{rec.name}" is a {rec.appliance}, which has no root node: it is not kickstartable')
+    attrs = attributes.host_attrs_with(session, rec, glob)
+    attrs.setdefault("graph", rec.graph)  # as profile.entity_attrs
+    attrs.setdefault("arch", "x86_64")
+    graph = profile.graph_for(rec.graph)
+    hit = _rendered.get(rec.name)
+    if hit is not None and hit[0] is graph and hit[1] == rec.node and hit[2] == attrs and _stamps(hit[3]) == hit[4]:
+        text = hit[5]
+    else:
+        try:
+            paths = _node_paths(graph, rec.node, attrs)
+        except KsError:
+            paths = None  # not cached: the render below raises the error, with its context
+        before = _stamps(paths) if paths is not None else None
+        text = graph.render_kickstart(rec.node, attrs)
+        if paths is not None and _stamps(paths) == before:  # nothing changed while rendering
+            with _rendered_lock:
+                if len(_rendered) > 20000:
+                    _rendered.clear()
+                _rendered[rec.name] = (graph, rec.node, attrs, paths, before, text)
+    if not text.strip():
+        raise KsError(f"the kickstart of {rec.name} is empty")
+    return text
 
 
 def kickstart(session: Session, host: Host) -> str:
@@ -181,3 +283,8 @@ def host_status(session: Session, selectors: list[str]) -> list[tuple]:
         when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else ""
         out.append((rec.name, boots.get(rec.id) or "", stage, when, addr or ""))
     return out
+
+
+def global_attrs(session: Session) -> dict[str, str]:
+    """Every global attribute (one statement)."""
+    return queries.global_attrs_fast(session)

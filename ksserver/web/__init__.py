@@ -48,6 +48,10 @@ class Limiter:
             self.in_use -= 1
 
 
+class _Busy(Exception):
+    """No kickstart slot free in this process (503)."""
+
+
 def _text(body: str, status: int, **headers) -> Response:
     line = " ".join(body.split()) + "\n"
     resp = Response(line, status=status, mimetype="text/plain")
@@ -69,10 +73,10 @@ def create_app() -> Flask:
         host = install.identify(session, request.remote_addr or "", request.args.get("token"), macs)
         return host, install.mac_detail(macs)
 
-    def guarded(stage: str, produce, mimetype: str):
+    def guarded(stage: str, produce, mimetype: str, identify=who):
         try:
             with transaction() as session:
-                host, detail = who(session)
+                host, detail = identify(session)
                 try:
                     body = produce(session, host)
                 except (Forbidden, install.BadRequest):
@@ -82,6 +86,8 @@ def create_app() -> Flask:
                     install.record(session, host, f"{stage} error", request.remote_addr, err.message)
                     return _text(f"error: cannot generate {stage} for {host.name}", 500)
                 install.record(session, host, stage, request.remote_addr, detail)
+        except _Busy:
+            return _text("Service is Busy", 503, Retry_After="15")
         except Forbidden as err:
             return _text(f"forbidden: {err.message}", 403)
         except install.BadRequest as err:
@@ -96,26 +102,36 @@ def create_app() -> Flask:
             return _text(f"error: empty {stage}", 500)
         return Response(body, status=200, mimetype=mimetype)
 
-    def _kickstart(session, host):
-        install.apply_params(session, host, request.args.get("arch"), request.args.get("np"))
-        if delay:
-            time.sleep(delay)
-        return install.kickstart(session, host)
-
     @app.get("/install/sbin/kickstart.cgi")
     @app.get("/install/sbin/public/kickstart.cgi")
     def kickstart():
+        # One transaction: the global attributes (the limit, then the resolution), then —
+        # holding a slot — the requester's record, its other attribute levels, the event.
+        held = False
+        glob: dict[str, str] = {}
+
+        def limited_who(session):
+            nonlocal held
+            glob.update(install.global_attrs(session))
+            limit = -(-install.limit_from(glob.get("max_concurrent_profiles")) // workers)
+            if not limiter.try_acquire(max(1, limit)):
+                raise _Busy
+            held = True
+            macs = install.parse_mac_headers(request.headers.items())
+            rec = install.identify_record(session, request.remote_addr or "", request.args.get("token"), macs, glob)
+            return rec, install.mac_detail(macs)
+
+        def produce(session, rec):
+            rec = install.apply_params_record(session, rec, request.args.get("arch"), request.args.get("np"))
+            if delay:
+                time.sleep(delay)
+            return install.kickstart_record(session, rec, glob)
+
         try:
-            with transaction() as session:
-                limit = -(-install.max_concurrent_profiles(session) // workers)
-        except KsError as err:
-            return _text(f"error: {err.message}", 500)
-        if not limiter.try_acquire(max(1, limit)):
-            return _text("Service is Busy", 503, Retry_After="15")
-        try:
-            return guarded("profile", _kickstart, "application/octet-stream")
+            return guarded("profile", produce, "application/octet-stream", limited_who)
         finally:
-            limiter.release()
+            if held:
+                limiter.release()
 
     @app.get("/install/sbin/site.attrs")
     @app.get("/install/sbin/public/site.attrs")

@@ -191,8 +191,10 @@ def test_real_console_script_round_trip(ks):
     assert (bad.returncode, bad.stdout, bad.stderr) == (1, "", 'error - host "compute-0-0" exists\n')
 
 
-def test_init_on_an_unreachable_database_is_one_line(tmp_path):
-    from conftest import Home
-
-    home = Home(tmp_path, f"sqlite:///{tmp_path}/no/such/dir/ks.db", "sqlite")
+def test_init_on_an_unreachable_database_is_one_line(ks_empty, tmp_path):
+    if ks_empty.backend != "sqlite":
+        ks_empty.url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+        assert ks_empty.fails("init").startswith("error - cannot open the database postgresql+psycopg://nobody@127.0.0.1:1/none: ")
+        return
+    home = type(ks_empty)(tmp_path, f"sqlite:///{tmp_path}/no/such/dir/ks.db", "sqlite")
     assert home.fails("init") == f"error - cannot open the database sqlite:///{tmp_path}/no/such/dir/ks.db: unable to open database file"

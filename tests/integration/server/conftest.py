@@ -96,6 +96,3 @@ def serve(request):
         s.stop()
 
 
-def add_compute(ks, name: str, ip: str, mac: str) -> None:
-    ks.ok("add", "host", name)
-    ks.ok("add", "host", "interface", name, "eth0", f"ip={ip}", f"mac={mac}", "subnet=private", f"name={name}")

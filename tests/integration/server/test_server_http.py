@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 
-from conftest import add_compute
+from server_helpers import add_compute
 
 
 def _cluster(ks, n=2):
