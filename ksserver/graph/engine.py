@@ -65,6 +65,12 @@ class Profile:
     element: etree._Element
     attrs: Mapping[str, Any]
     nodes: tuple[str, ...]
+    #: (path, stamp) of every node directory and node file this profile was built from,
+    #: as they were when read: a cache of its output is valid while ``stamps_hold()``.
+    stamps: tuple[tuple[str, tuple[int, int] | None], ...] = ()
+
+    def stamps_hold(self) -> bool:
+        return all(_stamp(path) == stamp for path, stamp in self.stamps)
 
     def xml(self) -> str:
         """The original's ``list host xml`` text: XML declaration, DOCTYPE, ``<kickstart>``."""
@@ -76,7 +82,7 @@ class Profile:
         return kickstart_text(self.element, self.attrs)
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path | str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -107,6 +113,8 @@ class Graph:
         self._lookup: dict[str, NodeFiles | None] = {}
         self._listing_stamp: tuple | None = None
         self._listing: dict[Path, frozenset[str]] = {}
+        self._node_dirs = tuple(Path(d) / sub for d in self.dirs for sub in NODE_SUBDIRS)
+        self._node_dir_strs = tuple(str(p) for p in self._node_dirs)
         self._lock = threading.Lock()
 
     # -- loading ---------------------------------------------------------------------
@@ -150,12 +158,11 @@ class Graph:
 
     # -- node lookup -----------------------------------------------------------------
     def _refresh_listing(self) -> None:
-        node_dirs = [Path(d) / sub for d in self.dirs for sub in NODE_SUBDIRS]
-        stamp = tuple(_stamp(p) for p in node_dirs)
+        stamp = tuple(_stamp(p) for p in self._node_dir_strs)
         if stamp == self._listing_stamp:
             return
         listing = {}
-        for p in node_dirs:
+        for p in self._node_dirs:
             try:
                 listing[p] = frozenset(os.listdir(p))
             except OSError:
@@ -173,9 +180,10 @@ class Graph:
                     return p / filename, _label(self.dirs, i, p / filename)
         return None
 
-    def node_files(self, name: str) -> NodeFiles | None:
+    def node_files(self, name: str, refresh: bool = True) -> NodeFiles | None:
         """Where node ``name`` lives, or ``None`` when it has neither N.xml nor replace-N.xml."""
-        self._refresh_listing()
+        if refresh:
+            self._refresh_listing()
         try:
             return self._lookup[name]
         except KeyError:
@@ -226,8 +234,8 @@ class Graph:
         return result
 
     # -- stage 1 ---------------------------------------------------------------------
-    def sources(self, name: str, reached_by: Edge | None = None) -> list[NodeSource]:
-        files = self.node_files(name)
+    def sources(self, name: str, reached_by: Edge | None = None, refresh: bool = True) -> list[NodeSource]:
+        files = self.node_files(name, refresh)
         if files is None:
             where = f"{reached_by.where}: " if reached_by is not None else ""
             raise KsError(f'{where}cannot find node "{name}" (no {name}.xml or replace-{name}.xml in nodes/ or site-nodes/)')
@@ -239,10 +247,13 @@ class Graph:
     def profile(self, root: str, attrs: Mapping[str, Any]) -> Profile:
         """Stage 1: traverse, parse each node file with ``attrs``, merge into one document."""
         ordered, first = self._traverse(root, CoercedAttrs(attrs))
+        self._refresh_listing()  # once per profile, not once per node
+        stamps = list(zip(self._node_dir_strs, self._listing_stamp))
         top = etree.Element("kickstart", root=root, graph=self.name)
         top.text = "\n"
         for name in ordered:
-            for source in self.sources(name, first.get(name)):
+            for source in self.sources(name, first.get(name), refresh=False):
+                stamps.append((source.path_str, source.stamp))
                 doc = source.parse(attrs)
                 block = etree.SubElement(top, "node", name=name, file=source.label, roll=(doc.get("roll") or "base"))
                 block.text = "\n"
@@ -254,7 +265,7 @@ class Graph:
                         raise KsError(f"{source.label}:{child.sourceline}: <{child.tag}> is not supported: it {_UNSUPPORTED[child.tag]}")
                     child.tail = "\n"
                     block.append(child)
-        return Profile(root, top, attrs, ordered)
+        return Profile(root, top, attrs, ordered, tuple(stamps))
 
     def render_xml(self, root: str, attrs: Mapping[str, Any]) -> str:
         """Stage 1 text (``list host xml`` / ``list node xml``)."""

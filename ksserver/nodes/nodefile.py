@@ -76,6 +76,8 @@ class NodeSource:
     label: str  # how errors and the profile name the file (e.g. "nodes/compute.xml")
     text: str  # the file without its <?xml?> declaration, line structure kept
     entities: tuple[str, ...]  # names referenced as &name;, in first-use order
+    stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the file when it was read
+    path_str: str = ""
 
     def parse(self, attrs: Mapping[str, Any]) -> etree._Element:
         """The file's ``<kickstart>`` element with the entities of ``attrs`` expanded."""
@@ -130,7 +132,10 @@ def load_node_source(path: Path, label: str) -> NodeSource:
     for name in ENTITY_REF.findall(text):
         if name not in PREDEFINED:
             names.setdefault(name)
-    source = NodeSource(path=path, label=label, text=text, entities=tuple(names))
+    source = NodeSource(
+        path=path, label=label, text=text, entities=tuple(names),
+        stamp=(st.st_mtime_ns, st.st_size), path_str=str(path),
+    )
     with _cache_lock:
         _cache[path] = (st.st_mtime_ns, st.st_size, source)
     return source

@@ -176,64 +176,29 @@ def apply_params_record(session: Session, rec: HostRecord, arch: str | None, np:
     return dataclasses.replace(rec, **values)
 
 
-# Rendered kickstarts, keyed on everything the text is a function of: the graph (a new
-# object whenever a graph file changes), the root, every attribute value (read from the
-# database on each request, never cached), the node directories' listings and each node
-# file of the traversal (mtime and size: the engine re-reads a file on the same stamps).
-# Only the last render per host name is kept.
+# The last rendered kickstart of each host, reused only while everything it is a function
+# of is unchanged: the graph (a new object whenever a graph file changes), the root, every
+# attribute value (read from the database on each request, never cached), and the stamps of
+# the node directories and node files it was built from, as they were when read.
 _rendered: dict[str, tuple] = {}
 _rendered_lock = threading.Lock()
-
-
-def _stamps(paths: tuple[str, ...]) -> tuple:
-    out = []
-    for p in paths:
-        try:
-            st = os.stat(p)
-        except OSError:
-            out.append(None)
-            continue
-        out.append((st.st_mtime_ns, st.st_size))
-    return tuple(out)
-
-
-def _node_paths(graph, root: str, attrs: dict[str, str]) -> tuple[str, ...]:
-    from ksserver.graph.engine import NODE_SUBDIRS
-
-    paths = [str(d / sub) for d in graph.dirs for sub in NODE_SUBDIRS]
-    for name in graph.traverse(root, attrs):
-        files = graph.node_files(name)
-        if files is None:
-            raise KsError(f"no node {name}")  # the render raises the full message
-        paths.append(str(files.main))
-        if files.extend is not None:
-            paths.append(str(files.extend))
-    return tuple(paths)
+_RENDERED_MAX = 20000
 
 
 def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str]) -> str:
     """``kickstart`` for a record, with the global attributes already read."""
-    if not rec.node:
-        raise KsError(f'host "{rec.name}" is a {rec.appliance}, which has no root node: it is not kickstartable')
-    attrs = attributes.host_attrs_with(session, rec, glob)
-    attrs.setdefault("graph", rec.graph)  # as profile.entity_attrs
-    attrs.setdefault("arch", "x86_64")
+    attrs = profile.with_defaults(rec, attributes.host_attrs_with(session, rec, glob))
     graph = profile.graph_for(rec.graph)
     hit = _rendered.get(rec.name)
-    if hit is not None and hit[0] is graph and hit[1] == rec.node and hit[2] == attrs and _stamps(hit[3]) == hit[4]:
-        text = hit[5]
+    if hit is not None and hit[0] is graph and hit[1] == rec.node and hit[2] == attrs and hit[3].stamps_hold():
+        text = hit[4]
     else:
-        try:
-            paths = _node_paths(graph, rec.node, attrs)
-        except KsError:
-            paths = None  # not cached: the render below raises the error, with its context
-        before = _stamps(paths) if paths is not None else None
-        text = graph.render_kickstart(rec.node, attrs)
-        if paths is not None and _stamps(paths) == before:  # nothing changed while rendering
-            with _rendered_lock:
-                if len(_rendered) > 20000:
-                    _rendered.clear()
-                _rendered[rec.name] = (graph, rec.node, attrs, paths, before, text)
+        built = graph.profile(profile.root_of(rec), attrs)
+        text = built.kickstart()
+        with _rendered_lock:
+            if len(_rendered) >= _RENDERED_MAX:
+                _rendered.clear()
+            _rendered[rec.name] = (graph, rec.node, attrs, built, text)
     if not text.strip():
         raise KsError(f"the kickstart of {rec.name} is empty")
     return text

@@ -16,26 +16,30 @@ def graph_for(graph: str = "default"):
     return Graph.load(config.graph_dirs(), graph)
 
 
-def entity_attrs(session: Session, rec: HostRecord) -> dict[str, str]:
-    """What ``&name;`` entities and ``cond`` expressions see for this host."""
-    attrs = attributes.host_attrs(session, rec)
+def with_defaults(rec: HostRecord, attrs: dict[str, str]) -> dict[str, str]:
+    """A host's resolved attributes plus what the graph also needs (its graph, an arch)."""
     attrs.setdefault("graph", rec.graph)
     attrs.setdefault("arch", "x86_64")
     return attrs
 
 
-def _root(rec: HostRecord) -> str:
+def entity_attrs(session: Session, rec: HostRecord) -> dict[str, str]:
+    """What ``&name;`` entities and ``cond`` expressions see for this host."""
+    return with_defaults(rec, attributes.host_attrs(session, rec))
+
+
+def root_of(rec: HostRecord) -> str:
     if not rec.node:
         raise KsError(f'host "{rec.name}" is a {rec.appliance}, which has no root node: it is not kickstartable')
     return rec.node
 
 
 def render_host_xml(session: Session, rec: HostRecord) -> str:
-    return graph_for(rec.graph).render_xml(_root(rec), entity_attrs(session, rec))
+    return graph_for(rec.graph).render_xml(root_of(rec), entity_attrs(session, rec))
 
 
 def render_host_kickstart(session: Session, rec: HostRecord) -> str:
-    return graph_for(rec.graph).render_kickstart(_root(rec), entity_attrs(session, rec))
+    return graph_for(rec.graph).render_kickstart(root_of(rec), entity_attrs(session, rec))
 
 
 def host_profiles(session: Session, selectors: list[str], kind: str) -> list[tuple[str, str]]:
