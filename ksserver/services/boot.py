@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 import secrets
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ksserver.db.models import Host
+from ksserver.db.models import Bootaction, Host
 from ksserver.errors import KsError
+from ksserver.services import selection
 
 BOOT_ACTIONS = ("install", "os", "run")
 _KS_URL = re.compile(r"(?<!\S)ks=(\S+)")
@@ -79,10 +81,6 @@ def default_bootactions(site: dict[str, str], arch: str) -> list[tuple[str, str,
 
 def ensure_default_bootactions(session: Session, site: dict[str, str], arch: str) -> list[str]:
     """Create the default bootactions that do not exist yet (never changes existing ones)."""
-    from sqlalchemy import select
-
-    from ksserver.db.models import Bootaction
-
     have = set(session.scalars(select(Bootaction.action)).all())
     done = []
     for action, kernel, ramdisk, args in default_bootactions(site, arch):
@@ -94,17 +92,11 @@ def ensure_default_bootactions(session: Session, site: dict[str, str], arch: str
 
 
 def _bootaction(session: Session, action: str):
-    from sqlalchemy import select
-
-    from ksserver.db.models import Bootaction
-
     return session.scalar(select(Bootaction).where(Bootaction.action == action))
 
 
 def add_bootaction(session: Session, action: str | None, kernel=None, ramdisk=None, args=None) -> None:
     """Insert a bootaction, or update only the columns given when it exists."""
-    from ksserver.db.models import Bootaction
-
     if not action or not action.strip():
         raise KsError("must supply an action")
     if action == _NONE:
@@ -120,10 +112,6 @@ def add_bootaction(session: Session, action: str | None, kernel=None, ramdisk=No
 
 
 def list_bootactions(session: Session) -> list[tuple]:
-    from sqlalchemy import select
-
-    from ksserver.db.models import Bootaction
-
     rows = session.execute(
         select(Bootaction.action, Bootaction.kernel, Bootaction.ramdisk, Bootaction.args)
     ).all()
@@ -142,8 +130,6 @@ def remove_bootaction(session: Session, action: str | None) -> None:
 
 def set_host_action(session: Session, selectors: list[str], kind: str, action: str) -> None:
     """``kind`` is ``installaction`` or ``runaction``; ``none`` clears it."""
-    from ksserver.services import selection
-
     if kind not in ("installaction", "runaction"):
         raise KsError(f"unknown action kind {kind}")
     if not action:
@@ -159,8 +145,6 @@ def set_host_action(session: Session, selectors: list[str], kind: str, action: s
 
 def set_hosts_boot(session: Session, selectors: list[str], action: str | None) -> dict[str, str | None]:
     """``set host boot``: each host's next boot; returns host → token (install only)."""
-    from ksserver.services import selection
-
     if action is None:
         raise KsError('must supply action=os, action=run or action=install')
     if action not in BOOT_ACTIONS:
@@ -172,8 +156,6 @@ def set_hosts_boot(session: Session, selectors: list[str], action: str | None) -
 
 
 def list_host_boot(session: Session, selectors: list[str], show_token: bool = False) -> list[tuple]:
-    from ksserver.services import selection
-
     records = selection.select_hosts(session, selectors, change=False)
     hosts = {h.id: h for h in _hosts(session, [r.id for r in records])}
     rows = []
@@ -187,8 +169,6 @@ def list_host_boot(session: Session, selectors: list[str], show_token: bool = Fa
 
 
 def _hosts(session: Session, ids: list[int]) -> list[Host]:
-    from sqlalchemy import select
-
     out: list[Host] = []
     for i in range(0, len(ids), 5000):
         out += session.scalars(select(Host).where(Host.id.in_(ids[i : i + 5000]))).all()
@@ -196,8 +176,6 @@ def _hosts(session: Session, ids: list[int]) -> list[Host]:
 
 
 def host_by_token(session: Session, token: str) -> Host | None:
-    from sqlalchemy import select
-
     if not token:
         return None
     return session.scalar(select(Host).where(Host.install_token == token))
