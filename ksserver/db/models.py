@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -218,3 +219,12 @@ class VMDisk(Base):
     device: Mapped[str] = mapped_column(String(32), default="hda")
     mode: Mapped[str] = mapped_column(String(32), default="w")
     size: Mapped[int] = mapped_column(Integer, default=36)
+
+
+class InventoryRevision(Base):
+    """One row whose value every change to the inventory bumps (database triggers keep it,
+    migration 0003): a hot path compares one number instead of re-reading the rest."""
+
+    __tablename__ = "inventory_revision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -101,6 +101,7 @@ class Graph:
         self.name = graph
         self.files = tuple(files)
         self._stamp = stamp
+        self._quick: tuple[tuple[str, tuple[int, int] | None], ...] = ()  # see _still_current
         self.edges: tuple[Edge, ...] = tuple(e for _, f in files for e in f.edges)
         self.orders: tuple[OrderEdge, ...] = tuple(o for _, f in files for o in f.orders)
         self.adjacency: dict[str, list[Edge]] = {}
@@ -135,23 +136,38 @@ class Graph:
                 found.append((p, _label(dirs, i, p)))
         return tuple(parts), found
 
+    def _still_current(self) -> bool:
+        """The cheap check of a cached graph, on every request: the graph directories'
+        stamps (a file added or removed changes them) and each known file's, by plain
+        ``os.stat`` — no listing, no path objects."""
+        return all(_stamp(path) == stamp for path, stamp in self._quick)
+
     @classmethod
     def load(cls, dirs: Sequence[str | Path], graph: str = "default") -> "Graph":
         """The graph named ``graph`` over ``dirs``; cached until a graph file changes."""
+        key = (tuple(str(d) for d in dirs), graph)
+        hit = cls._cache.get(key)
+        if hit is not None and hit._still_current():
+            return hit
         dirs = [Path(d) for d in dirs]
         if not dirs:
             raise KsError("no graph directories given")
         if not graph or "/" in graph or graph.startswith("."):
             raise KsError(f'"{graph}" is not a graph name')
-        key = (tuple(str(d) for d in dirs), graph)
+        # stamps first, files second: a file edited while it is parsed is read again next time
+        gdirs = [str(Path(d) / "graphs" / graph) for d in dirs]
+        quick = tuple((d, _stamp(d)) for d in gdirs)
         stamp, found = cls._graph_stamp(dirs, graph)
+        quick += tuple((str(p), _stamp(p)) for p, _label in found)
         hit = cls._cache.get(key)
         if hit is not None and hit._stamp == stamp:
+            hit._quick = quick
             return hit
         if not found:
             raise KsError(f'graph "{graph}" has no graph files (looked in {", ".join(str(d / "graphs" / graph) for d in dirs)})')
         files = [(p, parse_graph_file(p, label)) for p, label in found]
         g = cls(dirs, graph, files, stamp)
+        g._quick = quick
         with cls._cache_lock:
             cls._cache[key] = g
         return g

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ksserver.attrs import format_site_attrs
 from ksserver.db import queries
+from ksserver.db.revision import uncached
 from ksserver.db.models import GlobalAttr, Host, InstallEvent, Interface
 from ksserver.db.queries import HostRecord
 from ksserver.errors import Forbidden, KsError
@@ -88,28 +89,39 @@ def max_concurrent_profiles(session: Session) -> int:
 
 
 def identify_record(
-    session: Session, remote_addr: str, token: str | None, macs: list[MacHeader], glob: dict[str, str] | None = None
+    session: Session,
+    remote_addr: str,
+    token: str | None,
+    macs: list[MacHeader],
+    glob: dict[str, str] | None = None,
+    cached=uncached,
 ) -> HostRecord:
     """The record of the host making this request, or ``Forbidden`` with a one-line reason.
 
-    ``glob``: the global attributes when already read in this transaction (saves a query)."""
-    by_addr = {r.id: r for r in queries.host_records_by_ip(session, remote_addr)}
+    ``glob``: the global attributes when already read in this transaction (saves a query);
+    ``cached``: a revision memo's reader (``ksserver.db.revision``), or none."""
+    records = cached(("ip", remote_addr), lambda: tuple(queries.host_records_by_ip(session, remote_addr)))
+    by_addr = {r.id: r for r in records}
     if len(by_addr) > 1:
         raise Forbidden(f"address {remote_addr} belongs to several hosts")
     known = next(iter(by_addr.values()), None)
     if token:
-        named = boot.host_by_token(session, token)
-        if named is None:
+        named_id = cached(("token", token), lambda: getattr(boot.host_by_token(session, token), "id", None))
+        if named_id is None:
             raise Forbidden("unknown or revoked install token")
-        if known is not None and known.id != named.id:
+        if known is not None and known.id != named_id:
             raise Forbidden(f"install token of another host presented from {remote_addr} ({known.name})")
-        host = known if known is not None else queries.host_records_by_id(session, [named.id])[0]
+        host = known if known is not None else cached(
+            ("record", named_id), lambda: queries.host_records_by_id(session, [named_id])[0]
+        )
     else:
         host = known
     mac_hosts = set()
-    good = [m for m in macs if _MAC.match(m.mac)]
+    good = tuple(sorted({m.mac for m in macs if _MAC.match(m.mac)}))
     if good:
-        mac_hosts = set(session.scalars(select(Interface.host_id).where(Interface.mac.in_([m.mac for m in good]))))
+        mac_hosts = set(cached(("macs", good), lambda: frozenset(
+            session.scalars(select(Interface.host_id).where(Interface.mac.in_(good)))
+        )))
     if host is not None:
         if mac_hosts - {host.id}:
             raise Forbidden(f"MAC headers name another host than {host.name}")
@@ -185,9 +197,9 @@ _rendered_lock = threading.Lock()
 _RENDERED_MAX = 20000
 
 
-def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str]) -> str:
+def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str], cached=uncached) -> str:
     """``kickstart`` for a record, with the global attributes already read."""
-    attrs = profile.with_defaults(rec, attributes.host_attrs_with(session, rec, glob))
+    attrs = profile.with_defaults(rec, attributes.host_attrs_with(session, rec, glob, cached))
     graph = profile.graph_for(rec.graph)
     hit = _rendered.get(rec.name)
     if hit is not None and hit[0] is graph and hit[1] == rec.node and hit[2] == attrs and hit[3].stamps_hold():

@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 
 from flask import Flask, Response, request
 
+from ksserver.db.revision import RevisionMemo
 from ksserver.errors import Forbidden, KsError
 from ksserver.services import install, transaction
 
@@ -64,9 +64,9 @@ def create_app() -> Flask:
     app = Flask("ksserver")
     limiter = Limiter()
     app.extensions["ksserver.limiter"] = limiter
+    # inventory reads of the kickstart path, kept while the inventory revision is unchanged
+    memo = RevisionMemo()
     workers = max(1, int(os.environ.get("KSSERVER_WEB_WORKERS") or 1))
-    # testing hook: hold the slot this long while generating (exercises back-pressure)
-    delay = float(os.environ.get("KSSERVER_WEB_TEST_DELAY") or 0)
 
     def who(session):
         macs = install.parse_mac_headers(request.headers.items())
@@ -109,23 +109,25 @@ def create_app() -> Flask:
         # holding a slot — the requester's record, its other attribute levels, the event.
         held = False
         glob: dict[str, str] = {}
+        cached = None
 
         def limited_who(session):
-            nonlocal held
-            glob.update(install.global_attrs(session))
+            nonlocal held, cached
+            cached = memo.bind(session)
+            glob.update(cached("globals", lambda: install.global_attrs(session)))
             limit = -(-install.limit_from(glob.get("max_concurrent_profiles")) // workers)
             if not limiter.try_acquire(max(1, limit)):
                 raise _Busy
             held = True
             macs = install.parse_mac_headers(request.headers.items())
-            rec = install.identify_record(session, request.remote_addr or "", request.args.get("token"), macs, glob)
+            rec = install.identify_record(
+                session, request.remote_addr or "", request.args.get("token"), macs, glob, cached
+            )
             return rec, install.mac_detail(macs)
 
         def produce(session, rec):
             rec = install.apply_params_record(session, rec, request.args.get("arch"), request.args.get("np"))
-            if delay:
-                time.sleep(delay)
-            return install.kickstart_record(session, rec, glob)
+            return install.kickstart_record(session, rec, glob, cached)
 
         try:
             return guarded("profile", produce, "application/octet-stream", limited_who)

@@ -5,12 +5,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from ksserver.db.migrate import head
 
 import pytest
 
 
 def test_init_builds_the_frontend_and_is_idempotent(ks):
-    assert ks.ok("init") == "nothing to do\nschema at revision 0002\n"
+    assert ks.ok("init") == f"nothing to do\nschema at revision {head()}\n"
     assert ks.ok("list", "network") == (
         "NETWORK  SUBNET        NETMASK       MTU  DNSZONE           SERVEDNS\n"
         "private: 10.1.0.0      255.255.0.0   1500 local             yes     \n"
