@@ -11,7 +11,8 @@ attribute ``max_concurrent_profiles`` (default 2 × CPUs) is divided among the w
 processes (``KSSERVER_WEB_WORKERS``, set by ``ksserver serve``; rounded up, at least 1 each),
 so the counter lives in the process that holds it: a crashed or killed worker takes its
 slots with it and nothing can leak across processes or servers. Beyond the limit: 503 with
-``Retry-After: 15`` (the installer sleeps and retries).
+``Retry-After: 15`` (the installer sleeps and retries). The requester is identified before it
+takes a slot, so strangers get their 403 without ever holding one.
 """
 
 from __future__ import annotations
@@ -112,17 +113,19 @@ def create_app() -> Flask:
         cached = None
 
         def limited_who(session):
+            # who first (cheap, memoised): a stranger is refused without taking a slot, so
+            # a flood of them cannot hold real installers back; then a generation slot
             nonlocal held, cached
             cached = memo.bind(session)
             glob.update(cached("globals", lambda: install.global_attrs(session)))
-            limit = -(-install.limit_from(glob.get("max_concurrent_profiles")) // workers)
-            if not limiter.try_acquire(max(1, limit)):
-                raise _Busy
-            held = True
             macs = install.parse_mac_headers(request.headers.items())
             rec = install.identify_record(
                 session, request.remote_addr or "", request.args.get("token"), macs, glob, cached
             )
+            limit = -(-install.limit_from(glob.get("max_concurrent_profiles")) // workers)
+            if not limiter.try_acquire(max(1, limit)):
+                raise _Busy
+            held = True
             return rec, install.mac_detail(macs)
 
         def produce(session, rec):

@@ -6,12 +6,12 @@ kickstart takes about a second of CPU (measured: ~0.9 s alone, ~2 s for two at o
 worker) while it holds a slot. Rendered kickstarts are cached per host while nothing
 changes, so each phase uses hosts not yet rendered (or changes one of their attributes).
 
-Waits are event-driven, never fixed sleeps. A *probe* is a kickstart request that needs no
-rendering: from an unknown address (403) or from a host whose generation fails (500). The
-slot is taken before the requester is identified, so a probe answers 503 exactly when every
-slot is held by someone else; that is how a test knows its slow requests are generating
-right now. A probe holds a slot for a moment itself, so a slow request may meet a 503 at
-that moment: it asks again, as an installer does.
+Waits are event-driven, never fixed sleeps. A *probe* is a kickstart request from a known
+host whose generation fails at once (500): it takes a slot like any known host, so it
+answers 503 exactly when every slot is held by someone else; that is how a test knows its
+slow requests are generating right now. A probe holds a slot for a moment itself, so a slow
+request may meet a 503 at that moment: it asks again, as an installer does. A stranger is
+refused (403) before it could take a slot: a flood of them cannot hold installers back.
 """
 
 from __future__ import annotations
@@ -53,8 +53,12 @@ def site_graph(tmp_path_factory) -> Path:
     return site
 
 
+BROKEN = "127.0.10.9"
+
+
 def _hosts(ks, n: int) -> dict[str, str]:
-    """compute-0-<i> for i < n, by loopback source address 127.0.10.<i+1>."""
+    """compute-0-<i> for i < n, by loopback source address 127.0.10.<i+1>; and the probe,
+    compute-0-8 at BROKEN, whose appliance's root node references an undefined entity."""
     ks.ok("add", "network", "loop", "127.0.0.0", "255.0.0.0", "dnszone=loop")
     hosts = {}
     for i in range(n):
@@ -63,6 +67,10 @@ def _hosts(ks, n: int) -> dict[str, str]:
         ks.ok("add", "host", "interface", name, "eth1", f"ip=127.0.10.{i + 1}", "subnet=loop",
               f"mac=00:16:3e:00:01:{i:02x}")
         hosts[f"127.0.10.{i + 1}"] = name
+    add_compute(ks, "compute-0-8", "10.1.255.200", "00:16:3e:00:00:88")
+    ks.ok("add", "host", "interface", "compute-0-8", "eth1", f"ip={BROKEN}", "subnet=loop", "mac=00:16:3e:00:01:88")
+    ks.ok("add", "appliance", "broken", "membership=Broken", "node=broken")
+    ks.ok("set", "host", "appliance", "compute-0-8", "broken")
     return hosts
 
 
@@ -126,13 +134,12 @@ class RawKs:
         self.sock.close()
 
 
-def _saturate(ks, srv, hosts: dict[str, str], probers=(UNKNOWN,)) -> dict[str, RawKs]:
+def _saturate(ks, srv, hosts: dict[str, str]) -> dict[str, RawKs]:
     """Slow requests from ``hosts`` (LIMIT of them); returns once a probe has seen every
     slot held by them (each probe's 503 checked on the way)."""
     assert len(hosts) == LIMIT
     reqs = {s: RawKs(srv, s) for s in hosts}
     bumps = itertools.count()
-    turn = itertools.cycle(probers)
 
     def full() -> bool:
         for source, req in reqs.items():
@@ -143,11 +150,11 @@ def _saturate(ks, srv, hosts: dict[str, str], probers=(UNKNOWN,)) -> dict[str, R
                 else:  # a probe held a slot just then
                     _busy(reply)
                 reqs[source] = RawKs(srv, source)
-        reply = srv.request(KS, source=next(turn))
+        reply = srv.request(KS, source=BROKEN)
         if reply.status == 503:
             _busy(reply)
             return True
-        assert reply.status in (403, 500), (reply.status, reply.body)
+        assert reply.status == 500, (reply.status, reply.body)
         return False
 
     _wait(full, "the slow requests to hold every slot")
@@ -157,7 +164,7 @@ def _saturate(ks, srv, hosts: dict[str, str], probers=(UNKNOWN,)) -> dict[str, R
 def _no_slot_held(ks, srv) -> None:
     """With the limit at 1, a probe gets a slot only if none is held: every one came back."""
     ks.ok("set", "attr", "max_concurrent_profiles", "1")
-    _wait(lambda: srv.request(KS, source=UNKNOWN).status == 403, "every slot to be free")
+    _wait(lambda: srv.request(KS, source=BROKEN).status == 500, "every slot to be free")
     ks.ok("set", "attr", "max_concurrent_profiles", str(LIMIT))
 
 
@@ -179,18 +186,18 @@ def _pick(hosts: dict[str, str], *indexes: int) -> dict[str, str]:
 
 
 def test_beyond_the_limit_503_and_no_slot_leaks(ks, serve, site_graph):
-    hosts = _hosts(ks, 5)
-    broken = "127.0.10.5"
-    ks.ok("add", "appliance", "broken", "membership=Broken", "node=broken")
-    ks.ok("set", "host", "appliance", hosts[broken], "broken")
+    hosts = _hosts(ks, 4)
+    broken = BROKEN
     srv = _start(ks, serve, site_graph)
 
-    # (a) LIMIT generations in progress: beyond them, unknown and known requesters alike get
-    # a one-line 503 with Retry-After: 15 (checked in _saturate, on every probe that met it)
+    # (a) LIMIT generations in progress: beyond them, a known host gets a one-line 503 with
+    # Retry-After: 15 (checked in _saturate, on every probe that met it); a stranger is
+    # still refused outright, without a slot
     first = _pick(hosts, 0, 1)
-    abandoned = _saturate(ks, srv, first, probers=(UNKNOWN, broken))
+    abandoned = _saturate(ks, srv, first)
     _busy(srv.request(KS, source=broken))
-    _busy(srv.request(KS, source=UNKNOWN))
+    stranger = srv.request(KS, source=UNKNOWN)
+    assert (stranger.status, stranger.body) == (403, f"forbidden: unknown host {UNKNOWN}\n")
 
     # (b) ...whose clients then go away mid-request, one closing, one resetting the connection:
     # generation runs to its end (and is recorded), the reply meets a closed socket
@@ -205,8 +212,8 @@ def test_beyond_the_limit_503_and_no_slot_leaks(ks, serve, site_graph):
     # generation errors, more of them than there are slots: each a one-line, logged 500
     for _ in range(LIMIT + 1):
         r = srv.request(KS, source=broken)
-        assert r.status == 500 and r.body == "error: cannot generate profile for compute-0-4\n", (r.status, r.body)
-    assert _stages(ks)["compute-0-4"] == "profile error"
+        assert r.status == 500 and r.body == "error: cannot generate profile for compute-0-8\n", (r.status, r.body)
+    assert _stages(ks)["compute-0-8"] == "profile error"
     assert "no_such_attribute" in srv.log.read_text()
 
     # after all that, no slot is held, and LIMIT concurrent requests all get 200
@@ -236,6 +243,7 @@ def test_worker_killed_mid_generation_leaks_no_slot(ks, serve, site_graph):
     hosts = _hosts(ks, 4)
     srv = _start(ks, serve, site_graph)
     assert srv.request(KS, source=UNKNOWN).status == 403  # the worker is up
+    assert srv.request(KS, source=BROKEN).status == 500
     (worker,) = _workers(srv.proc.pid)
     doomed = _saturate(ks, srv, _pick(hosts, 0, 1))  # this worker holds every slot
     os.kill(worker, signal.SIGKILL)
