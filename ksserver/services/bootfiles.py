@@ -10,6 +10,7 @@ token in its kernel arguments (``boot.install_args``).
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,10 @@ from ksserver import config
 from ksserver.db.models import Bootaction, Host, VMNode
 from ksserver.errors import KsError
 from ksserver.services import attributes, boot, selection
-from ksserver.templating import render
+from ksserver.templating import environment
+
+
+_MODE = 0o664
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,48 @@ def kickstart_url(attrs: dict[str, str]) -> str:
     return f"http://{host}/{base}/{cgi}"
 
 
-def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: str | None) -> str:
+# the attributes a boot file reads (copied out of each host's resolution, nothing more)
+_ATTRS = (
+    "hostaddr",
+    "Kickstart_PrivateHostname",
+    "Kickstart_PrivateKickstartHost",
+    "Kickstart_PrivateAddress",
+    "Kickstart_PrivateKickstartBasedir",
+    "Kickstart_PrivateKickstartCGI",
+    "Kickstart_PrivateGateway",
+    "Kickstart_PrivateNetmask",
+    "Kickstart_PrivateDNSServers",
+)
+_MARK = "\x00append\x00"
+
+
+class PxeTemplate:
+    """``pxe/host.j2``, compiled once for a whole run.
+
+    Boot files differ between hosts only in their ``append`` line, so each distinct
+    (kernel, append or none, ipappend) is rendered once, with a marker standing for the
+    arguments, and a host's text is that rendering with its own arguments in the marker's
+    place. Should the template ever do anything to the arguments but print them (the marker
+    not found exactly once), every text is rendered in full instead.
+    """
+
+    def __init__(self) -> None:
+        self._template = environment().get_template("pxe/host.j2")
+        self._shapes: dict[tuple[str, bool, bool], tuple[str, ...]] = {}
+
+    def render(self, kernel: str, append: str, ipappend: bool) -> str:
+        key = (kernel, bool(append), ipappend)
+        parts = self._shapes.get(key)
+        if parts is None:
+            pieces = self._template.render(kernel=kernel, append=_MARK if append else "", ipappend=ipappend).split(_MARK)
+            parts = self._shapes[key] = tuple(pieces) if len(pieces) == (2 if append else 1) else ()
+        if not parts:
+            return self._template.render(kernel=kernel, append=append, ipappend=ipappend)
+        return parts[0] + append + parts[1] if append else parts[0]
+
+
+def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: str | None,
+             template: PxeTemplate | None = None) -> str:
     args = boot.install_args(action.args, token, kickstart_url(attrs))
     if "ksdevice=" in args and ip:
         args += (
@@ -57,9 +102,7 @@ def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: s
         )
     if action.ramdisk:
         args = f"{args} initrd={action.ramdisk}".strip()
-    return render(
-        "pxe/host.j2", kernel=action.kernel or "", append=args.strip(), ipappend="bootif" in (action.args or "")
-    )
+    return (template or PxeTemplate()).render(action.kernel or "", args.strip(), "bootif" in (action.args or ""))
 
 
 def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
@@ -78,9 +121,11 @@ def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
                 state[h_id] = (ba, tok)
     actions = {b.action: b for b in session.scalars(select(Bootaction))}
     vms = dict(session.execute(select(VMNode.host_id, VMNode.virt_type)).all())
+    template = PxeTemplate()
     out: list[BootFile] = []
     for rec in records:
-        attrs = {k: v.value for k, v in resolved[rec.id].items()}
+        mine = resolved[rec.id]
+        attrs = {k: mine[k].value for k in _ATTRS if k in mine}
         ip = attrs.get("hostaddr")
         if rec.appliance == "frontend":
             if rec.name != attrs.get("Kickstart_PrivateHostname"):
@@ -88,8 +133,8 @@ def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
             install = actions.get("install")
             text = None
             if install is not None:
-                text = render("pxe/host.j2", kernel=install.kernel if (install.kernel or "").startswith("vmlinuz") else "",
-                              append=f"{install.args or ''} initrd={install.ramdisk or ''}".strip(), ipappend=False)
+                text = template.render(install.kernel if (install.kernel or "").startswith("vmlinuz") else "",
+                                       f"{install.args or ''} initrd={install.ramdisk or ''}".strip(), False)
             out.append(BootFile(rec.name, "default", text))
             continue
         if rec.id in vms and (vms[rec.id] != "hvm" or rec.membership == "Hosted VM"):
@@ -105,7 +150,8 @@ def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
         action = actions.get(label or "")
         if action is None:
             raise KsError(f'bootaction "{label}" for host "{rec.name}" is invalid')
-        out.append(BootFile(rec.name, name, pxe_text(action, ip, attrs, token if boot_action == "install" else None)))
+        out.append(BootFile(rec.name, name, pxe_text(action, ip, attrs, token if boot_action == "install" else None,
+                                                     template)))
     return out
 
 
@@ -123,32 +169,61 @@ def default_dir() -> Path:
     return config.home() / "tftpboot"
 
 
+def _unchanged(path: str, data: bytes) -> bool:
+    """Whether ``path`` is already a regular file of mode 0664 holding exactly ``data``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != _MODE or st.st_size != len(data):
+            return False
+        return os.read(fd, len(data) + 1) == data
+    finally:
+        os.close(fd)
+
+
+def _write(directory: str, name: str, data: bytes) -> None:
+    """``directory/name`` replaced atomically: a temporary file beside it, then ``rename``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, _MODE)
+        finally:
+            os.close(fd)
+        os.replace(tmp, os.path.join(directory, name))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def sync(session: Session, selectors: Sequence[str], tftpboot: str | None = None) -> tuple[int, int]:
-    """Write (or remove) the files; returns (written, removed)."""
+    """Write (or remove) the files; returns (written, removed). A file already as it should
+    be (same bytes, mode 0664) is left alone and not counted."""
     root = Path(tftpboot) if tftpboot else default_dir()
     cfg = root / "pxelinux.cfg"
     cfg.mkdir(parents=True, exist_ok=True)
+    directory = str(cfg)
     written = removed = 0
     for f in bootfiles(session, selectors):
-        path = cfg / f.name
+        path = os.path.join(directory, f.name)
         if f.text is None:
             try:
-                path.unlink()
+                os.unlink(path)
                 removed += 1
             except FileNotFoundError:
                 pass
             continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{f.name}.", dir=cfg)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f.text)
-            os.chmod(tmp, 0o664)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        data = f.text.encode()
+        if _unchanged(path, data):
+            continue
+        _write(directory, f.name, data)
         written += 1
     return written, removed
