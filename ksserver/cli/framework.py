@@ -186,6 +186,9 @@ def run(spec: Spec, rest: list[str]) -> None:
     except KsError as err:
         error(err.message)
         return
+    except OSError as err:  # a file the command reads or writes; name it, in one line
+        error(f"{err.filename}: {err.strerror}" if err.filename else str(err))
+        return
     emit(result, as_json)
 
 

@@ -209,10 +209,17 @@ def sync(session: Session, selectors: Sequence[str], tftpboot: str | None = None
     be (same bytes, mode 0664) is left alone and not counted."""
     root = Path(tftpboot) if tftpboot else default_dir()
     cfg = root / "pxelinux.cfg"
-    cfg.mkdir(parents=True, exist_ok=True)
-    directory = str(cfg)
+    try:
+        cfg.mkdir(parents=True, exist_ok=True)
+        return _sync_into(str(cfg), bootfiles(session, selectors))
+    except OSError as err:
+        where = err.filename or cfg
+        raise KsError(f"cannot write boot files in {where}: {err.strerror}") from None
+
+
+def _sync_into(directory: str, files) -> tuple[int, int]:
     written = removed = 0
-    for f in bootfiles(session, selectors):
+    for f in files:
         path = os.path.join(directory, f.name)
         if f.text is None:
             try:

@@ -127,3 +127,9 @@ def test_boot_token_and_pxe_files(ks, tmp_path):
     ks.ok("set", "host", "boot", "compute-0-0", "action=install")
     ks.ok("set", "host", "installaction", "compute-0-0", "memtest")
     assert "\tkernel memtest\n" in ks.ok("report", "host", "bootfile", "compute-0-0")
+
+
+def test_sync_bootfile_into_a_directory_it_cannot_create(ks):
+    assert ks.fails("sync", "host", "bootfile", "tftpboot=/proc/ksserver-nope") == (
+        "error - cannot write boot files in /proc/ksserver-nope: No such file or directory"
+    )
