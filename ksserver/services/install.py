@@ -199,10 +199,19 @@ _RENDERED_MAX = 20000
 
 def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str], cached=uncached) -> str:
     """``kickstart`` for a record, with the global attributes already read."""
-    attrs = profile.with_defaults(rec, attributes.host_attrs_with(session, rec, glob, cached))
+    # resolved once per inventory revision and host record (never mutated afterwards)
+    attrs = cached(
+        ("attrs", rec), lambda: profile.with_defaults(rec, attributes.host_attrs_with(session, rec, glob, cached))
+    )
     graph = profile.graph_for(rec.graph)
     hit = _rendered.get(rec.name)
-    if hit is not None and hit[0] is graph and hit[1] == rec.node and hit[2] == attrs and hit[3].stamps_hold():
+    if (
+        hit is not None
+        and hit[0] is graph
+        and hit[1] == rec.node
+        and (hit[2] is attrs or hit[2] == attrs)
+        and hit[3].stamps_hold()
+    ):
         text = hit[4]
     else:
         built = graph.profile(profile.root_of(rec), attrs)
