@@ -67,8 +67,11 @@ def list_hosts(session: Session, selectors: Sequence[str]):
     ]
 
 
-def remove_hosts(session: Session, selectors: Sequence[str]) -> list[str]:
-    """Remove hosts with their interfaces and attributes; a VM's libvirt domain goes too."""
+def remove_hosts(session: Session, selectors: Sequence[str], force: bool = False) -> list[str]:
+    """Remove hosts with their interfaces and attributes; a VM's libvirt domain goes too.
+
+    With ``force``, a VM whose hypervisor cannot be reached (a container gone for good)
+    loses its records anyway; returns warnings for what was left on the hypervisor side."""
     from ksserver.db.models import VMNode
     from ksserver.services import vms  # vms builds on this module
 
@@ -80,11 +83,17 @@ def remove_hosts(session: Session, selectors: Sequence[str]) -> list[str]:
     held = [name for host_id, name in guests if host_id not in ids]
     if held:
         raise KsError(f"cannot remove a container that still holds VMs ({', '.join(sorted(held))}); remove or move them first")
-    vms.remove_vm_domains(session, records)
+    warnings = []
+    try:
+        vms.remove_vm_domains(session, records)
+    except KsError as err:
+        if not force:
+            raise KsError(f"{err.message} (force=yes removes the records anyway)") from None
+        warnings.append(f"warning - {err.message}; the records are removed, the domain is not")
     for rec in records:
         session.delete(session.get(Host, rec.id))
     session.flush()
-    return [r.name for r in records]
+    return warnings
 
 
 def set_host_field(session: Session, selectors: Sequence[str], field: str, value: str) -> None:

@@ -1,6 +1,8 @@
 """Hosts, interfaces, appliances, networks and OSes."""
 
-from ksserver.cli.framework import Table, command
+import sys
+
+from ksserver.cli.framework import Table, command, truthy
 from ksserver.services import inventory, transaction
 
 _IFACE_FIELDS = ("mac", "ip", "subnet", "vlan", "module", "name", "options", "channel")
@@ -23,11 +25,14 @@ def list_host(host):
     return Table(["HOST", "MEMBERSHIP", "CPUS", "RACK", "RANK", "RUNACTION", "INSTALLACTION"], rows)
 
 
-@command("remove host", "host+")
-def remove_host(host):
-    """Remove hosts with their interfaces and attributes."""
+@command("remove host", "host+", ("force",))
+def remove_host(host, force=None):
+    """Remove hosts with their interfaces and attributes, and a VM's libvirt domain;
+    force=yes removes a VM's records even when its hypervisor cannot be reached."""
     with transaction() as session:
-        inventory.remove_hosts(session, host)
+        warnings = inventory.remove_hosts(session, host, force=truthy(force))
+    for line in warnings:
+        print(line, file=sys.stderr)
 
 
 def _host_field(field):

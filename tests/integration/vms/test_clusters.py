@@ -230,3 +230,13 @@ def test_remove_host_refuses_a_container_that_holds_vms_and_removes_a_vm(cluster
     cluster.ok("remove", "host", "hosted-vm-0-0-0")
     cluster.ok("remove", "host", "vm-container-0-0")
     assert "hosted-vm-0-0-0" not in cluster.ok("list", "host", "vm")
+
+
+def test_remove_host_of_a_vm_whose_hypervisor_is_gone_needs_force(cluster):
+    cluster.ok("set", "host", "attr", "vm-container-0-0", "libvirt_uri", "test:///nonexistent/ksserver-gone.xml")
+    err = cluster.fails("remove", "host", "hosted-vm-0-0-0")
+    assert err.startswith("error - ") and err.endswith("(force=yes removes the records anyway)")
+    assert "hosted-vm-0-0-0" in cluster.ok("list", "host", "vm")
+    res = cluster.run("remove", "host", "hosted-vm-0-0-0", "force=yes")
+    assert res.exit_code == 0 and res.stderr.startswith("warning - ") and "the domain is not" in res.stderr
+    assert "hosted-vm-0-0-0" not in cluster.ok("list", "host", "vm")
