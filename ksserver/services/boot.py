@@ -109,6 +109,8 @@ def add_bootaction(session: Session, action: str | None, kernel=None, ramdisk=No
             if value is not None:
                 setattr(row, col, value)
     session.flush()
+    if row is not None:
+        _refresh(session, _users_of(session, action))
 
 
 def list_bootactions(session: Session) -> list[tuple]:
@@ -124,8 +126,27 @@ def remove_bootaction(session: Session, action: str | None) -> None:
     row = _bootaction(session, action)
     if row is None:
         raise KsError(f'action "{action}" does not exist')
+    users = _users_of(session, action)
+    if users:
+        shown = ", ".join(sorted(users)[:3]) + (", …" if len(users) > 3 else "")
+        raise KsError(
+            f'bootaction "{action}" is the install or run action of {len(users)} host(s) ({shown}); '
+            "give them another first"
+        )
     session.delete(row)
     session.flush()
+
+
+def _users_of(session: Session, action: str) -> list[str]:
+    return list(
+        session.scalars(select(Host.name).where((Host.installaction == action) | (Host.runaction == action)))
+    )
+
+
+def _refresh(session: Session, names: list[str]) -> None:
+    from ksserver.services import bootfiles  # bootfiles builds on this module
+
+    bootfiles.refresh(session, names)
 
 
 def set_host_action(session: Session, selectors: list[str], kind: str, action: str) -> None:
@@ -137,10 +158,12 @@ def set_host_action(session: Session, selectors: list[str], kind: str, action: s
     value = None if action == _NONE else action
     if value is not None and _bootaction(session, value) is None:
         raise KsError(f'action "{action}" does not exist')
-    for rec in selection.select_hosts(session, selectors, change=True):
+    records = selection.select_hosts(session, selectors, change=True)
+    for rec in records:
         host = session.get(Host, rec.id)
         setattr(host, kind, value)
     session.flush()
+    _refresh(session, [r.name for r in records])
 
 
 def set_hosts_boot(session: Session, selectors: list[str], action: str | None) -> dict[str, str | None]:
@@ -152,6 +175,7 @@ def set_hosts_boot(session: Session, selectors: list[str], action: str | None) -
     out = {}
     for rec in selection.select_hosts(session, selectors, change=True):
         out[rec.name] = set_boot_action(session, session.get(Host, rec.id), action)
+    _refresh(session, list(out))
     return out
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ksserver import config
-from ksserver.db.models import Bootaction, Host, VMNode
+from ksserver.db.models import Bootaction, GlobalAttr, Host, VMNode
 from ksserver.errors import KsError
 from ksserver.services import attributes, boot, selection
 from ksserver.templating import environment
@@ -204,10 +204,26 @@ def _write(directory: str, name: str, data: bytes) -> None:
         raise
 
 
+def target_dir(session: Session, tftpboot: str | None = None) -> Path:
+    """Where PXE files go: ``tftpboot=`` when given, else the global attribute
+    ``tftpboot_dir`` (e.g. /tftpboot/pxelinux on a frontend), else $KSSERVER_HOME/tftpboot."""
+    if tftpboot:
+        return Path(tftpboot)
+    configured = session.scalar(select(GlobalAttr.value).where(GlobalAttr.name == "tftpboot_dir"))
+    return Path(configured) if configured else default_dir()
+
+
+def refresh(session: Session, names: Sequence[str]) -> None:
+    """Rewrite the PXE files of these hosts after a change to their boot (as the original's
+    ``set host boot`` did), so that the next PXE boot does what the database says."""
+    if names:
+        sync(session, sorted(set(names)))
+
+
 def sync(session: Session, selectors: Sequence[str], tftpboot: str | None = None) -> tuple[int, int]:
     """Write (or remove) the files; returns (written, removed). A file already as it should
     be (same bytes, mode 0664) is left alone and not counted."""
-    root = Path(tftpboot) if tftpboot else default_dir()
+    root = target_dir(session, tftpboot)
     cfg = root / "pxelinux.cfg"
     try:
         cfg.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ from ksserver.db.revision import uncached
 from ksserver.db.models import GlobalAttr, Host, InstallEvent, Interface
 from ksserver.db.queries import HostRecord
 from ksserver.errors import Forbidden, KsError
-from ksserver.services import attributes, boot, profile, rolls, selection
+from ksserver.services import attributes, boot, bootfiles, profile, rolls, selection
 
 _TRUE = {"on", "yes", "y", "true", "1"}
 _ARCH = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -242,8 +242,10 @@ def rolls_xml(session: Session, host: Host) -> str:
 
 
 def completed(session: Session, host: Host, action: str = "os") -> None:
-    """The installer's report: the next boot is ``action`` (``os`` revokes the token)."""
+    """The installer's report: the next boot is ``action`` (``os`` revokes the token), and
+    the host's PXE file says so at once — else its next PXE boot would install again."""
     boot.set_boot_action(session, host, action)
+    bootfiles.refresh(session, [host.name])
 
 
 def host_status(session: Session, selectors: list[str]) -> list[tuple]:

@@ -97,6 +97,10 @@ def test_bootactions(ks):
     ks.ok("set", "host", "runaction", "compute-0-0", "none")
     row = json.loads(ks.ok("list", "host", "boot", "compute-0-0", "--json"))[0]
     assert (row["installaction"], row["runaction"]) == ("diag", None)
+    assert ks.fails("remove", "bootaction", "action=diag") == (
+        'error - bootaction "diag" is the install or run action of 1 host(s) (compute-0-0); give them another first'
+    )
+    ks.ok("set", "host", "installaction", "compute-0-0", "install")
     ks.ok("remove", "bootaction", "action=diag")
     assert ks.fails("remove", "bootaction", "action=diag") == 'error - action "diag" does not exist'
     assert ks.fails("set", "host", "boot", "compute-0-0", "action=reboot") == (

@@ -79,8 +79,10 @@ def test_identification(ks, serve):
     assert status["compute-0-1"]["stage"] == "profile error"
 
 
-def test_lights_out_and_completion(ks, serve):
+def test_lights_out_and_completion(ks, serve, tmp_path):
     _cluster(ks, 1)
+    ks.ok("set", "attr", "tftpboot_dir", str(tmp_path / "tftp"))
+    pxe = tmp_path / "tftp" / "pxelinux.cfg" / "0A01FFFE"  # compute-0-0 at 10.1.255.254
     ks.ok("add", "host", "frontend-0-0-0", "appliance=frontend", "rack=0", "rank=0")
     ks.ok("add", "host", "interface", "frontend-0-0-0", "eth1", "ip=127.0.20.1", "subnet=loop",
           "name=vi-1.rocksclusters.org")
@@ -97,13 +99,15 @@ def test_lights_out_and_completion(ks, serve):
     assert srv.request("/install/sbin/site.attrs", source="127.0.99.1").status == 403
     assert srv.request("/install/sbin/rolls.xml", source="127.0.99.1").status == 403
     assert srv.request("/install/sbin/rolls.xml", source="127.0.10.1").status == 500  # not a frontend
-    # completion: install → os, token revoked
+    # completion: install → os, token revoked, and the PXE file boots the disk again
     token = _token(ks, "compute-0-0")
+    assert f"?token={token} " in pxe.read_text()  # set host boot rewrote it at once
     assert srv.request(f"{KS}?token={token}", source="127.0.99.9").status == 200
     r = srv.request(f"/install/sbin/installed?token={token}", source="127.0.99.9", method="POST")
     assert r.status == 200
     row = json.loads(ks.ok("list", "host", "boot", "compute-0-0", "showtoken=yes", "--json"))[0]
     assert row["action"] == "os" and row["token"] is None
+    assert pxe.read_text() == "default rocks\nprompt 0\nlabel rocks\n\tlocalboot 0\n"
     assert srv.request(f"{KS}?token={token}", source="127.0.99.9").status == 403
     # the original's CGI, by source address
     token = _token(ks, "compute-0-0")
