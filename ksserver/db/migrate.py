@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from ksserver.db.session import engine
@@ -34,10 +33,6 @@ def upgrade(url: str | None = None) -> str:
 def head() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
-
-def current(url: str | None = None) -> str | None:
-    with engine(url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
 
 
 def autogenerate(url: str, message: str, rev_id: str) -> None:  # pragma: no cover - dev tool

@@ -225,12 +225,6 @@ def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str], ca
     return text
 
 
-def kickstart(session: Session, host: Host) -> str:
-    text = profile.render_host_kickstart(session, record_of(session, host))
-    if not text.strip():
-        raise KsError(f"the kickstart of {host.name} is empty")
-    return text
-
 
 def site_attrs(session: Session, host: Host) -> str:
     rec = record_of(session, host)

@@ -358,8 +358,3 @@ def add_os(session: Session, name: str) -> OS:
 
 def list_oses(session: Session):
     return [(o.name,) for o in session.scalars(select(OS).order_by(OS.name))]
-
-
-def host_count(session: Session) -> int:
-    return session.scalar(select(func.count(Host.id)))
-

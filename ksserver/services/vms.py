@@ -877,12 +877,6 @@ def restore_vms(session: Session, selectors: Sequence[str], file: str | None = N
     return [v.name for v in vms]
 
 
-def vm_states(session: Session, selectors: Sequence[str]) -> dict[str, str]:
-    vms = _vms(session, selectors, change=False)
-    drivers = _Drivers(session)
-    drivers.prime({v.physnode_id for v in vms})
-    return {v.name: _state(drivers, v) for v in vms}
-
 
 def move_vm(
     session: Session,
