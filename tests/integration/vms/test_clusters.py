@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ksserver.services import vms
@@ -86,12 +87,13 @@ def test_cluster_records(cluster):
     assert ifaces[2].split()[:7] == ["public", "eth1", "72:77:6e:80:00:01", "137.110.119.118", "255.255.255.0", "xennet", "vi-1.rocksclusters.org"]
     # the VLAN on the physical frontend and the containers
     for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
-        assert any(line.split()[1:3] == ["vlan2", "-"] or "vlan2" in line for line in cluster.ok("list", "host", "interface", h).splitlines()[1:])
+        vlans = [r for r in json.loads(cluster.ok("list", "host", "interface", h, "--json")) if r["iface"].startswith("vlan")]
+        assert [(r["iface"], r["subnet"], r["vlan"], r["ip"], r["mac"]) for r in vlans] == [("vlan2", "private", 2, None, None)]
     # the MAC base is stored
     assert "vm_mac_base_addr: 72:77:6e:80:00:00" in " ".join(cluster.ok("list", "attr").split())
-    hosts = cluster.ok("list", "host", "frontend-0-0-0", "hosted-vm-0-1-0").splitlines()
-    assert hosts[1].split()[-3:] == ["os", "install", "vm"] or "install vm frontend" in hosts[1]
-    assert "install vm" in hosts[2]
+    rows = {r["host"]: r for r in json.loads(cluster.ok("list", "host", "frontend-0-0-0", "hosted-vm-0-1-0", "--json"))}
+    assert (rows["frontend-0-0-0"]["runaction"], rows["frontend-0-0-0"]["installaction"]) == ("os", "install vm frontend")
+    assert (rows["hosted-vm-0-1-0"]["runaction"], rows["hosted-vm-0-1-0"]["installaction"]) == ("os", "install vm")
     # disks: largest partition of vm-container-0-0, vm_disk_dir of vm-container-0-1
     disks = cluster.ok("list", "host", "vm", "showdisks=y")
     assert f"file:{cluster.path.parent / 'state'}/xen/disks/hosted-vm-0-0-0.hda,hda,w" in disks
