@@ -32,9 +32,25 @@ def parse_bind(bind: str | None) -> str:
     return bind
 
 
+def _tls(certfile: str | None, keyfile: str | None) -> dict[str, str]:
+    """gunicorn's TLS settings; both files or neither, each readable."""
+    if not certfile and not keyfile:
+        return {}
+    if not (certfile and keyfile):
+        raise KsError("HTTPS needs both certfile= and keyfile=")
+    for name, path in (("certfile", certfile), ("keyfile", keyfile)):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as err:
+            raise KsError(f"cannot read {name} {path}: {err.strerror}") from None
+    return {"certfile": certfile, "keyfile": keyfile}
+
+
 def run(bind: str | None = None, workers: str | None = None, threads: str | None = None, dev: bool = False,
-        timeout: str | None = None) -> None:
+        timeout: str | None = None, certfile: str | None = None, keyfile: str | None = None) -> None:
     bind = parse_bind(bind)
+    tls = _tls(certfile, keyfile)
     try:
         nworkers = int(workers) if workers else 2
         nthreads = int(threads) if threads else None
@@ -48,7 +64,8 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
         from ksserver.web import create_app
 
         host, _, port = bind.rpartition(":")
-        create_app().run(host=host, port=int(port), threaded=True)
+        ssl_context = (tls["certfile"], tls["keyfile"]) if tls else None
+        create_app().run(host=host, port=int(port), threaded=True, ssl_context=ssl_context)
         return
     if nthreads is None:
         nthreads = _share(nworkers)
@@ -68,6 +85,7 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
                 "errorlog": "-",
                 "loglevel": "info",
                 "proc_name": "ksserver",
+                **tls,
             }.items():
                 self.cfg.set(key, value)
 

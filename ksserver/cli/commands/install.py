@@ -148,11 +148,12 @@ def report_host_roll(host):
 
 
 # --- the server -------------------------------------------------------------------------------
-@command("serve", "", ("bind", "workers", "threads", "timeout", "dev"))
-def serve(bind=None, workers=None, threads=None, timeout=None, dev=None):
+@command("serve", "", ("bind", "workers", "threads", "timeout", "dev", "certfile", "keyfile"))
+def serve(bind=None, workers=None, threads=None, timeout=None, dev=None, certfile=None, keyfile=None):
     """Serve kickstarts, site.attrs and rolls.xml to installers (gunicorn; dev=yes: Flask's
     server). bind=HOST:PORT (0.0.0.0:8080), workers=2, threads= (share of
-    max_concurrent_profiles)."""
+    max_concurrent_profiles); certfile= and keyfile= serve HTTPS, as the original's installers
+    expect: a kickstart holds a password hash and the URL an install token."""
     from ksserver.web.serve import run
 
-    run(bind, workers, threads, truthy(dev), timeout)
+    run(bind, workers, threads, truthy(dev), timeout, certfile=certfile, keyfile=keyfile)

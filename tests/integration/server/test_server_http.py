@@ -133,3 +133,33 @@ def test_two_servers_share_one_postgresql(ks, serve):
     ks.ok("set", "host", "attr", "compute-0-0", "Kickstart_Timezone", "marker-two/Zone")
     for srv in (b, a):
         assert "marker-two/Zone" in srv.request(KS, source="127.0.10.1").body
+
+
+
+def test_https_with_certfile_and_keyfile(ks, serve, tmp_path):
+    """With certfile= and keyfile=, installers fetch over HTTPS (the original always did)."""
+    import http.client
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    _cluster(ks, 1)
+    srv = serve(ks, "workers=1", f"certfile={cert}", f"keyfile={key}")
+    context = ssl.create_default_context(cafile=str(cert))
+    conn = http.client.HTTPSConnection("127.0.0.1", srv.port, timeout=30, source_address=("127.0.10.1", 0), context=context)
+    try:
+        conn.request("GET", KS)
+        resp = conn.getresponse()
+        body = resp.read().decode()
+    finally:
+        conn.close()
+    assert resp.status == 200 and body == ks.ok("list", "host", "profile", "compute-0-0")
+    assert ks.fails("serve", f"certfile={cert}") == "error - HTTPS needs both certfile= and keyfile="
+    assert ks.fails("serve", f"certfile={cert}", f"keyfile={tmp_path}/nope.pem") == (
+        f"error - cannot read keyfile {tmp_path}/nope.pem: No such file or directory"
+    )
