@@ -20,7 +20,7 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from ksserver.attrs import Level
 from ksserver.db import migrate, session as dbsession
@@ -29,14 +29,8 @@ from ksserver.services import attributes, setup, transaction
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchlib import QueryCounter  # noqa: E402
 
-class QueryCounter:
-    def __init__(self, engine):
-        self.count = 0
-        event.listen(engine, "before_cursor_execute", self._hit)
-
-    def _hit(self, *_args):
-        self.count += 1
 
 
 def build(url: str, hosts: int) -> None:

@@ -29,7 +29,7 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,14 +37,9 @@ from ksserver.db import migrate, session as dbsession  # noqa: E402
 from ksserver.db.models import Appliance, Host, Interface, Network, OS  # noqa: E402
 from ksserver.services import setup, transaction  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import QueryCounter  # noqa: E402
 
-class QueryCounter:
-    def __init__(self, engine):
-        self.count = 0
-        event.listen(engine, "before_cursor_execute", self._hit)
-
-    def _hit(self, *_args):
-        self.count += 1
 
 
 def build(url: str, hosts: int) -> None:
