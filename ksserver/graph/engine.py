@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +29,18 @@ from lxml import etree
 
 from ksserver.errors import KsError
 from ksserver.graph.graphfile import Edge, GraphFile, OrderEdge, parse_graph_file
-from ksserver.graph.kgen import kickstart_text
+from ksserver.graph.kgen import assemble, kickstart_text
+from ksserver.graph.parts import part_for
 from ksserver.graph.traverse import merge_order, reach, topological_order
+from ksserver.graph.watch import FULL_CHECK_SECONDS, DirWatch
 from ksserver.nodes.cond import CoercedAttrs
 from ksserver.nodes.entities import internal_subset
 from ksserver.nodes.nodefile import NodeSource, load_node_source
 
-__all__ = ["Graph", "Profile", "NodeFiles"]
+__all__ = ["Freshness", "Graph", "Profile", "NodeFiles"]
 
 NODE_SUBDIRS = ("nodes", "site-nodes")
+_MAX_WATCHES = 16  # graphs watched per process; the oldest beyond that fall back to stamps
 _DROPPED = frozenset({"description", "copyright", "changelog"})
 _UNSUPPORTED = {
     "eval": "ran shell on the frontend at generation time; put the commands in a <post>",
@@ -82,6 +86,17 @@ class Profile:
         return kickstart_text(self.element, self.attrs)
 
 
+class Freshness:
+    """When a cached output's stamps were last known to hold: ``Graph.unchanged(mark)``
+    re-checks them only when the graph's watch saw a change or the mark is old."""
+
+    __slots__ = ("stamps", "seen")
+
+    def __init__(self, stamps: tuple, generation: int, at: float):
+        self.stamps = stamps
+        self.seen = (generation, at)  # one attribute: threads replace it whole
+
+
 def _stamp(path: Path | str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -95,6 +110,7 @@ class Graph:
 
     _cache: dict[tuple[tuple[str, ...], str], "Graph"] = {}
     _cache_lock = threading.Lock()
+    _watches: dict[tuple[tuple[str, ...], str], DirWatch] = {}
 
     def __init__(self, dirs: Sequence[Path], graph: str, files: Sequence[tuple[Path, GraphFile]], stamp: tuple):
         self.dirs = tuple(Path(d) for d in dirs)
@@ -117,6 +133,10 @@ class Graph:
         self._node_dirs = tuple(Path(d) / sub for d in self.dirs for sub in NODE_SUBDIRS)
         self._node_dir_strs = tuple(str(p) for p in self._node_dirs)
         self._lock = threading.Lock()
+        self._watch: DirWatch = DirWatch(())
+        self._verified = (-1, 0.0)  # (watch generation, time) when the stamps last held
+        self._sources_seen = (-1, 0.0)  # the same for the node listing and _sources_memo
+        self._sources_memo: dict[str, list[NodeSource]] = {}
 
     # -- loading ---------------------------------------------------------------------
     @staticmethod
@@ -142,14 +162,67 @@ class Graph:
         ``os.stat`` — no listing, no path objects."""
         return all(_stamp(path) == stamp for path, stamp in self._quick)
 
+    def _fresh(self) -> bool:
+        """Whether this cached graph still stands: the watch first (one read), the stamps
+        when it saw something, cannot tell, or they were last checked a while ago."""
+        generation = self._watch.poll()
+        now = time.monotonic()
+        seen_gen, seen_at = self._verified
+        if generation == seen_gen and now - seen_at < FULL_CHECK_SECONDS:
+            return True
+        if self._still_current():
+            self._verified = (generation, now)
+            return True
+        return False
+
+    @property
+    def generation(self) -> int:
+        """Read after ``Graph.load`` and before reading any file for a new mark."""
+        return self._watch.generation
+
+    def unchanged(self, mark: Freshness) -> bool:
+        """Whether the files behind ``mark`` (a cached output's stamps) are as they were;
+        call after ``Graph.load`` returned this graph in the same request."""
+        generation = self._watch.generation
+        now = time.monotonic()
+        seen_gen, seen_at = mark.seen
+        if seen_gen == generation and now - seen_at < FULL_CHECK_SECONDS:
+            return True
+        if all(_stamp(path) == stamp for path, stamp in mark.stamps):
+            mark.seen = (generation, now)
+            return True
+        return False
+
+    def freshness(self, stamps: tuple, generation: int) -> Freshness:
+        """A mark for output built from ``stamps``, all read after ``generation`` was."""
+        return Freshness(stamps, generation, time.monotonic())
+
+    @classmethod
+    def _watch_for(cls, dirs: Sequence[Path], graph: str) -> DirWatch:
+        paths = []
+        for d in dirs:
+            paths += [d, d / "graphs", d / "graphs" / graph, *(d / sub for sub in NODE_SUBDIRS)]
+        return DirWatch(paths)
+
     @classmethod
     def load(cls, dirs: Sequence[str | Path], graph: str = "default") -> "Graph":
         """The graph named ``graph`` over ``dirs``; cached until a graph file changes."""
         key = (tuple(str(d) for d in dirs), graph)
         hit = cls._cache.get(key)
-        if hit is not None and hit._still_current():
+        if hit is not None and hit._fresh():
             return hit
         dirs = [Path(d) for d in dirs]
+        # the watch first, then the stamps, then the files: a change after any of these
+        # steps moves the generation (or the stamps), so nothing read here is trusted stale
+        watch = cls._watches.get(key)
+        if watch is None:
+            with cls._cache_lock:
+                watch = cls._watches.get(key)
+                if watch is None:
+                    while len(cls._watches) >= _MAX_WATCHES:  # each holds a descriptor
+                        cls._watches.pop(next(iter(cls._watches))).close()
+                    watch = cls._watches[key] = cls._watch_for(dirs, graph)
+        generation = watch.poll()
         if not dirs:
             raise KsError("no graph directories given")
         if not graph or "/" in graph or graph.startswith("."):
@@ -162,12 +235,15 @@ class Graph:
         hit = cls._cache.get(key)
         if hit is not None and hit._stamp == stamp:
             hit._quick = quick
+            hit._verified = (generation, time.monotonic())
             return hit
         if not found:
             raise KsError(f'graph "{graph}" has no graph files (looked in {", ".join(str(d / "graphs" / graph) for d in dirs)})')
         files = [(p, parse_graph_file(p, label)) for p, label in found]
         g = cls(dirs, graph, files, stamp)
         g._quick = quick
+        g._watch = watch
+        g._verified = (generation, time.monotonic())
         with cls._cache_lock:
             cls._cache[key] = g
         return g
@@ -260,6 +336,21 @@ class Graph:
             out.append(load_node_source(files.extend, files.extend_label or str(files.extend)))
         return out
 
+    def _block(self, name: str, source: NodeSource, attrs: Mapping[str, Any]) -> etree._Element:
+        """One node file parsed with ``attrs``, as the ``<node>`` block of a profile."""
+        doc = source.parse(attrs)
+        block = etree.Element("node", name=name, file=source.label, roll=(doc.get("roll") or "base"))
+        block.text = "\n"
+        block.tail = "\n"
+        for child in list(doc):
+            if not isinstance(child.tag, str) or child.tag in _DROPPED:
+                continue
+            if child.tag in _UNSUPPORTED:
+                raise KsError(f"{source.label}:{child.sourceline}: <{child.tag}> is not supported: it {_UNSUPPORTED[child.tag]}")
+            child.tail = "\n"
+            block.append(child)
+        return block
+
     def profile(self, root: str, attrs: Mapping[str, Any]) -> Profile:
         """Stage 1: traverse, parse each node file with ``attrs``, merge into one document."""
         ordered, first = self._traverse(root, CoercedAttrs(attrs))
@@ -270,18 +361,41 @@ class Graph:
         for name in ordered:
             for source in self.sources(name, first.get(name), refresh=False):
                 stamps.append((source.path_str, source.stamp))
-                doc = source.parse(attrs)
-                block = etree.SubElement(top, "node", name=name, file=source.label, roll=(doc.get("roll") or "base"))
-                block.text = "\n"
-                block.tail = "\n"
-                for child in list(doc):
-                    if not isinstance(child.tag, str) or child.tag in _DROPPED:
-                        continue
-                    if child.tag in _UNSUPPORTED:
-                        raise KsError(f"{source.label}:{child.sourceline}: <{child.tag}> is not supported: it {_UNSUPPORTED[child.tag]}")
-                    child.tail = "\n"
-                    block.append(child)
+                top.append(self._block(name, source, attrs))
         return Profile(root, top, attrs, ordered, tuple(stamps))
+
+    def kickstart(self, root: str, attrs: Mapping[str, Any]) -> tuple[str, tuple]:
+        """Stage 2 for the install server: the text of ``profile(root, attrs).kickstart()``
+        (a test holds them equal), built from each block's ``NodePart``, kept for the next
+        host whose values for that block are the same (``graph.parts``); and the stamps of the
+        node directories and files it was built from (for ``freshness``)."""
+        view = CoercedAttrs(attrs)
+        ordered, first = self._traverse(root, view)
+        # the node listing and each node's files, verified (stat) only when the directory
+        # watch saw something or a while has passed; the generation is read before any stat
+        generation, now = self._watch.generation, time.monotonic()
+        seen_gen, seen_at = self._sources_seen
+        fast = seen_gen == generation and now - seen_at < FULL_CHECK_SECONDS
+        if not fast:
+            self._refresh_listing()
+            self._sources_memo = {}
+        memo = self._sources_memo
+        stamps = list(zip(self._node_dir_strs, self._listing_stamp))
+        files_seen: dict[str, tuple[str | None, str | None]] = {}
+        parts = []
+        for name in ordered:
+            sources = memo.get(name)
+            if sources is None:
+                sources = memo[name] = self.sources(name, first.get(name), refresh=False)
+            for source in sources:
+                stamps.append((source.path_str, source.stamp))
+                part = part_for(source, lambda values, n=name, src=source: self._block(n, src, values),
+                                attrs, view, files_seen)
+                files_seen.update(part.files)
+                parts.append(part)
+        if not fast:
+            self._sources_seen = (generation, now)
+        return assemble(parts, self.name, root, attrs), tuple(stamps)
 
     def render_xml(self, root: str, attrs: Mapping[str, Any]) -> str:
         """Stage 1 text (``list host xml`` / ``list node xml``)."""

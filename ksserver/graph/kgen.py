@@ -27,7 +27,7 @@ from ksserver.errors import KsError
 from ksserver.nodes.cond import CoercedAttrs, make_cond
 from ksserver.templating import render
 
-__all__ = ["kickstart_text", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
+__all__ = ["NodePart", "assemble", "kickstart_text", "node_part", "part_inputs", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
 
 DEFAULT_OS_VERSION = "RHEL9"
 PRE_LOG = "/tmp/ks-pre.log"
@@ -69,17 +69,41 @@ def _where(file: str, el: etree._Element) -> str:
     return f"{file}:{el.sourceline}"
 
 
+@dataclass(frozen=True, slots=True)
+class NodePart:
+    """What one node block adds to the kickstart. A function of the block, the values of
+    the attributes its conditions read, and the owner/perms earlier blocks gave the files it
+    names — nothing else — so it can be kept and reused for another host (``graph.parts``)."""
+
+    source: str  # "nodes/x.xml (roll)", for the traversal-order comment
+    debug: tuple[str, ...]
+    main: tuple[str, ...]
+    enabled: frozenset[str]
+    disabled: frozenset[str]
+    pre: tuple[Script, ...]
+    post: tuple[Script, ...]
+    #: (file name, (owner, perms)) for each <file> written, in order: later blocks inherit them
+    files: tuple[tuple[str, tuple[str | None, str | None]], ...]
+
+
 class _Gen:
-    def __init__(self, attrs: Mapping[str, Any]):
-        self.view = CoercedAttrs(attrs)
-        self.order: list[str] = []
+    def __init__(self, view: CoercedAttrs, files_seen: Mapping[str, tuple[str | None, str | None]]):
+        self.view = view
+        self.source = ""
         self.debug: list[str] = []
         self.main: list[str] = []
         self.enabled: set[str] = set()
         self.disabled: set[str] = set()
         self.pre: list[Script] = []
         self.post: list[Script] = []
-        self.files_seen: dict[str, tuple[str | None, str | None]] = {}
+        self.files_seen: dict[str, tuple[str | None, str | None]] = dict(files_seen)
+        self.files_written: list[tuple[str, tuple[str | None, str | None]]] = []
+
+    def part(self) -> NodePart:
+        return NodePart(
+            self.source, tuple(self.debug), tuple(self.main), frozenset(self.enabled), frozenset(self.disabled),
+            tuple(self.pre), tuple(self.post), tuple(self.files_written),
+        )
 
     def ok(self, el: etree._Element, file: str) -> bool:
         get = el.get
@@ -91,9 +115,7 @@ class _Gen:
     def node(self, block: etree._Element) -> None:
         file = block.get("file") or "?"
         roll = block.get("roll") or "base"
-        source = f"{file} ({roll})"
-        if source not in self.order:
-            self.order.append(source)
+        source = self.source = f"{file} ({roll})"
         for el in block:
             if not isinstance(el.tag, str) or el.tag in _DROPPED:
                 continue
@@ -220,6 +242,7 @@ class _Gen:
         if perms and not _PERMS.match(perms):
             raise KsError(f'{where}: <file> perms="{perms}" is not a chmod mode')
         self.files_seen[name] = (owner, perms)
+        self.files_written.append((name, (owner, perms)))
         q = shlex.quote(name)
         out: list[str] = []
         parent = posixpath.dirname(name)
@@ -253,24 +276,74 @@ class _Gen:
         return "\n".join(out)
 
 
-def kickstart_text(profile: etree._Element, attrs: Mapping[str, Any]) -> str:
-    """The kickstart for a stage-1 profile (``<kickstart>`` of ``<node>`` blocks)."""
-    gen = _Gen(attrs)
-    for block in profile:
-        if isinstance(block.tag, str) and block.tag == "node":
-            gen.node(block)
-    enabled = sorted(gen.enabled)
-    disabled = sorted(gen.disabled - gen.enabled)
+def node_part(block: etree._Element, view: CoercedAttrs,
+              files_seen: Mapping[str, tuple[str | None, str | None]]) -> NodePart:
+    """The contribution of one ``<node>`` block, given what earlier blocks did to files."""
+    gen = _Gen(view, files_seen)
+    gen.node(block)
+    return gen.part()
+
+
+def part_inputs(block: etree._Element) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What ``node_part`` of this block reads besides the block: the attribute names in its
+    conditions and the names of its ``<file>`` tags. A superset is harmless (a finer key);
+    a condition that does not compile is left to ``node_part`` to report, if it is used."""
+    names: set[str] = set()
+    files: set[str] = set()
+    for el in block.iter():
+        if not isinstance(el.tag, str):
+            continue
+        get = el.get
+        if get("cond") is not None or get("arch") is not None or get("os") is not None or get("release") is not None:
+            try:
+                names |= make_cond(_where("?", el), get("arch"), get("os"), get("release"), get("cond")).names
+            except KsError:
+                pass
+        if el.tag == "file":
+            files.add((get("name") or "").strip())
+    return tuple(sorted(names)), tuple(sorted(files))
+
+
+def assemble(parts: list[NodePart], graph: str, root: str, attrs: Mapping[str, Any]) -> str:
+    """The kickstart from the parts of its blocks, in traversal order."""
+    order: dict[str, None] = {}
+    debug: list[str] = []
+    main: list[str] = []
+    enabled: set[str] = set()
+    disabled: set[str] = set()
+    pre: list[Script] = []
+    post: list[Script] = []
+    for part in parts:
+        order.setdefault(part.source)
+        debug += part.debug
+        main += part.main
+        enabled |= part.enabled
+        disabled |= part.disabled
+        pre += part.pre
+        post += part.post
     return render(
         "kickstart/kickstart.ks.j2",
-        graph=profile.get("graph") or "default",
-        root=profile.get("root") or "?",
+        graph=graph,
+        root=root,
         os_version=str(attrs.get("os_version") or DEFAULT_OS_VERSION),
-        order=gen.order,
-        debug=gen.debug,
-        main=gen.main,
-        packages=enabled,
-        disabled=disabled,
-        pre=gen.pre,
-        post=gen.post,
+        order=list(order),
+        debug=debug,
+        main=main,
+        packages=sorted(enabled),
+        disabled=sorted(disabled - enabled),
+        pre=pre,
+        post=post,
     )
+
+
+def kickstart_text(profile: etree._Element, attrs: Mapping[str, Any]) -> str:
+    """The kickstart for a stage-1 profile (``<kickstart>`` of ``<node>`` blocks)."""
+    view = CoercedAttrs(attrs)
+    files_seen: dict[str, tuple[str | None, str | None]] = {}
+    parts = []
+    for block in profile:
+        if isinstance(block.tag, str) and block.tag == "node":
+            part = node_part(block, view, files_seen)
+            files_seen.update(part.files)
+            parts.append(part)
+    return assemble(parts, profile.get("graph") or "default", profile.get("root") or "?", attrs)
