@@ -11,8 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, String, bindparam, cast, literal, null, select, union_all
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from ksserver.db.prepared import Prepared
+from ksserver.db.session import conn_of
 from ksserver.db.models import (
     OS,
     Appliance,
@@ -71,14 +74,14 @@ def _host_select():
     )
 
 
-def host_records(session: Session, where=None) -> list[HostRecord]:
+def host_records(session: Session | Connection, where=None) -> list[HostRecord]:
     stmt = _host_select()
     if where is not None:
         stmt = stmt.where(where)
     return [HostRecord(*row) for row in session.execute(stmt)]
 
 
-def host_records_by_id(session: Session, ids: Sequence[int]) -> list[HostRecord]:
+def host_records_by_id(session: Session | Connection, ids: Sequence[int]) -> list[HostRecord]:
     out: list[HostRecord] = []
     for chunk in _chunks(ids):
         out += host_records(session, Host.id.in_(chunk))
@@ -145,17 +148,33 @@ def private_interfaces(
     return {k: (v[1], v[2]) for k, v in out.items()}
 
 
-# --- one host, for the install server: prebuilt statements (compiled once, cached) -------
+# --- one host, for the install server: prepared statements (db.prepared) -------------
 
-_BY_IP = _host_select().join(Interface, Interface.host_id == Host.id).where(Interface.ip == bindparam("ip"))
+_BY_IP = Prepared(
+    _host_select().join(Interface, Interface.host_id == Host.id).where(Interface.ip == bindparam("ip")), "ip"
+)
 
 
-def host_records_by_ip(session: Session, ip: str) -> list[HostRecord]:
+def host_records_by_ip(db: Session | Connection, ip: str) -> list[HostRecord]:
     """The host records whose interfaces carry ``ip`` (one per host), in one statement."""
     out: dict[int, HostRecord] = {}
-    for row in session.connection().execute(_BY_IP, {"ip": ip}):
+    for row in _BY_IP.rows(conn_of(db), ip=ip):
         out.setdefault(row[0], HostRecord(*row))
     return list(out.values())
+
+
+def host_records_by_ip_all(db: Session | Connection) -> dict[str, tuple[HostRecord, ...]]:
+    """``host_records_by_ip`` for every address at once (one statement)."""
+    records: dict[int, HostRecord] = {}
+    out: dict[str, dict[int, HostRecord]] = defaultdict(dict)
+    for row in conn_of(db).execute(_host_select().add_columns(Interface.ip).join(Interface, Interface.host_id == Host.id)):
+        if row[-1] is None:
+            continue
+        rec = records.get(row[0])
+        if rec is None:
+            rec = records[row[0]] = HostRecord(*row[:-1])
+        out[row[-1]][rec.id] = rec
+    return {ip: tuple(by_id.values()) for ip, by_id in out.items()}
 
 
 def _level(n: int, model, owner_col):
@@ -164,37 +183,67 @@ def _level(n: int, model, owner_col):
     )
 
 
-_LEVELS = union_all(
-    _level(1, OSAttr, OSAttr.os_id),
-    _level(2, ApplianceAttr, ApplianceAttr.appliance_id),
-    _level(3, HostAttr, HostAttr.host_id),
-    select(literal(4, Integer), Interface.device, Interface.ip, Interface.mac)
-    .join(Network, Network.id == Interface.network_id)
-    .where(Interface.host_id == bindparam("owner4"), Network.name == "private"),
+# what hosts of one OS and appliance share, and what is one host's own: a miss for a new
+# host of a known kind reads only its own rows
+_SHARED_LEVELS = Prepared(
+    union_all(_level(1, OSAttr, OSAttr.os_id), _level(2, ApplianceAttr, ApplianceAttr.appliance_id)),
+    "owner1", "owner2",
+)
+_OWN_LEVELS = Prepared(
+    union_all(
+        select(literal(3, Integer), HostAttr.name, HostAttr.value, cast(null(), String), cast(null(), String))
+        .where(HostAttr.host_id == bindparam("owner3")),
+        # every interface of the host, the private one picked in Python: filtered by network
+        # in SQL, planners walk the whole private network's interfaces to answer for one host
+        select(literal(4, Integer), Interface.device, Interface.ip, Interface.mac, Network.name)
+        .join(Network, Network.id == Interface.network_id)
+        .where(Interface.host_id == bindparam("owner4")),
+    ),
+    "owner3", "owner4",
 )
 
 
-def host_levels(
-    session: Session, rec: HostRecord
-) -> tuple[dict[str, str], dict[str, str], dict[str, str], tuple[str | None, str | None] | None]:
-    """One host's OS, appliance and host attributes and its private (ip, mac), in one
-    statement: the same answers as ``os_attrs``, ``appliance_attrs``, ``host_attrs`` and
-    ``private_interfaces`` for that host."""
-    levels: tuple[dict[str, str], ...] = ({}, {}, {})
+def shared_levels(db: Session | Connection, os_id: int, appliance_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """The OS and appliance attributes of hosts of this OS and appliance, in one statement."""
+    levels: tuple[dict[str, str], dict[str, str]] = ({}, {})
+    for n, name, value, _ in _SHARED_LEVELS.rows(conn_of(db), owner1=os_id, owner2=appliance_id):
+        levels[n - 1][name] = value
+    return levels
+
+
+def own_levels(db: Session | Connection, host_id: int) -> tuple[dict[str, str], tuple[str | None, str | None] | None]:
+    """One host's own attributes and its private (ip, mac), lowest device first, in one
+    statement: the same answers as ``host_attrs`` and ``private_interfaces`` for that host."""
+    own: dict[str, str] = {}
     private = None
-    params = {"owner1": rec.os_id, "owner2": rec.appliance_id, "owner3": rec.id, "owner4": rec.id}
-    for n, name, value, mac in session.connection().execute(_LEVELS, params):
+    for n, name, value, mac, network in _OWN_LEVELS.rows(conn_of(db), owner3=host_id, owner4=host_id):
         if n == 4:
-            if private is None or name < private[0]:
+            if network == "private" and (private is None or name < private[0]):
                 private = (name, value, mac)
         else:
-            levels[n - 1][name] = value
-    return levels[0], levels[1], levels[2], (private[1], private[2]) if private else None
+            own[name] = value
+    return own, (private[1], private[2]) if private else None
 
 
-_GLOBALS = select(GlobalAttr.name, GlobalAttr.value)
+def own_levels_all(db: Session | Connection) -> dict[int, tuple[dict[str, str], tuple[str | None, str | None] | None]]:
+    """``own_levels`` of every host (two statements)."""
+    conn = conn_of(db)
+    attrs = host_attrs(conn, (), everything=True)
+    private = private_interfaces(conn, (), everything=True)
+    return {hid: (attrs.get(hid, {}), private.get(hid)) for hid in set(attrs) | set(private)}
 
 
-def global_attrs_fast(session: Session) -> dict[str, str]:
+_GLOBALS = Prepared(select(GlobalAttr.name, GlobalAttr.value))
+
+
+def global_attrs_fast(db: Session | Connection) -> dict[str, str]:
     """``global_attrs`` through the session's connection (no ORM layer)."""
-    return dict(session.connection().execute(_GLOBALS).all())
+    return dict(_GLOBALS.rows(conn_of(db)))
+
+
+_BY_TOKEN = Prepared(select(Host.id).where(Host.install_token == bindparam("token")), "token")
+
+
+def host_id_by_token(db: Session | Connection, token: str) -> int | None:
+    """The host whose install token this is (tokens are unique), or ``None``."""
+    return _BY_TOKEN.scalar(conn_of(db), token=token) if token else None

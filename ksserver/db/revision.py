@@ -11,10 +11,15 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-_REVISION = text("SELECT value FROM inventory_revision WHERE id = 1")
+from ksserver.db.models import InventoryRevision
+from ksserver.db.prepared import Prepared
+from ksserver.db.session import conn_of
+
+_REVISION = Prepared(select(InventoryRevision.value).where(InventoryRevision.id == 1))
 
 
 class RevisionMemo:
@@ -24,9 +29,9 @@ class RevisionMemo:
         self._data: dict[Hashable, Any] = {}
         self._limit = limit
 
-    def bind(self, session: Session) -> Callable[[Hashable, Callable[[], Any]], Any]:
-        """Read the revision in ``session``'s transaction; returns ``cached(key, compute)``."""
-        revision = session.connection().execute(_REVISION).scalar()
+    def bind(self, db: Session | Connection) -> Callable[[Hashable, Callable[[], Any]], Any]:
+        """Read the revision in ``db``'s transaction; returns ``cached(key, compute)``."""
+        revision = _REVISION.scalar(conn_of(db))
         with self._lock:
             if revision != self._revision or len(self._data) > self._limit:
                 self._data = {}
@@ -46,3 +51,36 @@ class RevisionMemo:
 def uncached(_key: Hashable, compute: Callable[[], Any]) -> Any:
     """The same interface with no memory: every read goes to the database."""
     return compute()
+
+
+BULK_AFTER = 32  # misses of one kind in one revision before the whole table is read
+
+
+class _Bulk:
+    __slots__ = ("misses", "table")
+
+    def __init__(self) -> None:
+        self.misses = 0
+        self.table: dict | None = None
+
+
+def one_or_all(cached, kind: str, key: Hashable, one: Callable[[], Any], everything: Callable[[], dict],
+               missing: Any = None) -> Any:
+    """``cached((kind, key), one)`` — until ``kind`` has missed ``BULK_AFTER`` times in this
+    revision; then ``everything()`` (key → value for every key) is read once and answers the
+    rest (``missing`` for a key it does not hold). An install storm then costs one statement
+    for all hosts instead of one per host, while a revision that changes often (hosts
+    completing) never reads more than it is asked for."""
+    state = cached(("bulk", kind), _Bulk)
+    table = state.table
+    if table is not None:
+        return table.get(key, missing)
+
+    def compute() -> Any:
+        state.misses += 1
+        if state.misses > BULK_AFTER and cached is not uncached:
+            state.table = everything()
+            return state.table.get(key, missing)
+        return one()
+
+    return cached((kind, key), compute)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,6 +60,19 @@ def _missing_schema(err: Exception) -> bool:
     return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
+def _translated(err: Exception) -> KsError | None:
+    """A database error as the one-line ``KsError`` a user sees (``None``: not ours to word)."""
+    if isinstance(err, IntegrityError):
+        return KsError(f"the database refused the change: {err.orig}".splitlines()[0])
+    if isinstance(err, (OperationalError, ProgrammingError)):
+        if _missing_schema(err):
+            return KsError("the database has no ksserver schema: run `ksserver init` first")
+        return KsError(f"database error: {err.orig}".splitlines()[0])
+    if isinstance(err, DBAPIError):
+        return KsError(f"database error: {err.orig}".splitlines()[0])
+    return None
+
+
 @contextmanager
 def transaction(url: str | None = None) -> Iterator[Session]:
     """One command, one transaction: commit at the end, roll back on any error."""
@@ -68,22 +81,35 @@ def transaction(url: str | None = None) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except KsError:
+    except BaseException as err:
         session.rollback()
-        raise
-    except IntegrityError as err:
-        session.rollback()
-        raise KsError(f"the database refused the change: {err.orig}".splitlines()[0]) from err
-    except (OperationalError, ProgrammingError) as err:
-        session.rollback()
-        if _missing_schema(err):
-            raise KsError("the database has no ksserver schema: run `ksserver init` first") from err
-        raise KsError(f"database error: {err.orig}".splitlines()[0]) from err
-    except DBAPIError as err:
-        session.rollback()
-        raise KsError(f"database error: {err.orig}".splitlines()[0]) from err
-    except BaseException:
-        session.rollback()
+        mapped = None if isinstance(err, KsError) else _translated(err) if isinstance(err, Exception) else None
+        if mapped is not None:
+            raise mapped from err
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def connection(url: str | None = None) -> Iterator[Connection]:
+    """``transaction()`` without the ORM: a Core connection for the install server's hot
+    path, where the session's bookkeeping costs more than the statements. Commit at the
+    end, roll back on any error, the same one-line errors."""
+    eng, _factory = _get(url)
+    with eng.connect() as conn:
+        try:
+            yield conn
+            conn.commit()
+        except BaseException as err:
+            conn.rollback()
+            mapped = None if isinstance(err, KsError) else _translated(err) if isinstance(err, Exception) else None
+            if mapped is not None:
+                raise mapped from err
+            raise
+
+
+def conn_of(db: Session | Connection) -> Connection:
+    """The Core connection of a session (its transaction's) or the connection itself:
+    read paths written once serve both ``transaction()`` and ``connection()``."""
+    return db.connection() if isinstance(db, Session) else db

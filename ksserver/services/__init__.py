@@ -1,10 +1,11 @@
 """The service layer: the one place where the rules meet the inventory.
 
 Rule: the CLI and the web app call these functions and nothing below them; each command
-runs inside one ``transaction()`` so that a failure anywhere changes nothing. Functions
+runs inside one ``transaction()`` so that a failure anywhere changes nothing (the install
+server's kickstart path uses ``connection()``, the same unit without the ORM session). Functions
 take the session first and return plain values (records, tables, text).
 """
 
-from ksserver.db.session import transaction
+from ksserver.db.session import connection, transaction
 
-__all__ = ["transaction"]
+__all__ = ["connection", "transaction"]

@@ -19,7 +19,7 @@ from ksserver.attrs import (
     format_site_attrs,
 )
 from ksserver.db import queries
-from ksserver.db.revision import uncached
+from ksserver.db.revision import one_or_all, uncached
 from ksserver.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host, HostAttr, OSAttr
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError
@@ -209,7 +209,13 @@ def host_attrs_with(session: Session, rec: HostRecord, glob: dict[str, str], cac
     """``host_attrs`` given the global attributes already read in this transaction: the
     other levels and the private interface cost one statement (none when ``cached``, a
     revision memo's reader, has them for this inventory revision)."""
-    os_layer, app_layer, own, private = cached(("levels", rec.id), lambda: queries.host_levels(session, rec))
+    os_layer, app_layer = cached(
+        ("shared", rec.os_id, rec.appliance_id), lambda: queries.shared_levels(session, rec.os_id, rec.appliance_id)
+    )
+    own, private = one_or_all(
+        cached, "own", rec.id, lambda: queries.own_levels(session, rec.id), lambda: queries.own_levels_all(session),
+        missing=({}, None),
+    )
     shared = BulkResolver(glob).shared((rec.os_id, rec.appliance_id), os_layer, app_layer)
     resolved = BulkResolver.host(
         _intrinsic(rec, {rec.id: private} if private else {}), shared, _host_layer(rec, {rec.id: own})

@@ -23,12 +23,13 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ksserver.attrs import format_site_attrs
 from ksserver.db import queries
-from ksserver.db.revision import uncached
+from ksserver.db.revision import one_or_all, uncached
+from ksserver.db.session import conn_of
 from ksserver.db.models import GlobalAttr, Host, InstallEvent, Interface
 from ksserver.db.queries import HostRecord
 from ksserver.errors import Forbidden, KsError
@@ -75,13 +76,16 @@ def global_attr(session: Session, name: str) -> str | None:
     return session.scalar(select(GlobalAttr.value).where(GlobalAttr.name == name))
 
 
+_CPUS = os.cpu_count() or 1  # asked once: on some systems it reads /sys every time
+
+
 def limit_from(value: str | None) -> int:
     """``max_concurrent_profiles`` from the attribute's value (default 2 × CPUs)."""
     try:
         n = int(value) if value is not None else 0
     except ValueError:
         n = 0
-    return n if n > 0 else 2 * (os.cpu_count() or 1)
+    return n if n > 0 else 2 * _CPUS
 
 
 def max_concurrent_profiles(session: Session) -> int:
@@ -100,13 +104,16 @@ def identify_record(
 
     ``glob``: the global attributes when already read in this transaction (saves a query);
     ``cached``: a revision memo's reader (``ksserver.db.revision``), or none."""
-    records = cached(("ip", remote_addr), lambda: tuple(queries.host_records_by_ip(session, remote_addr)))
+    records = one_or_all(
+        cached, "ip", remote_addr, lambda: tuple(queries.host_records_by_ip(session, remote_addr)),
+        lambda: queries.host_records_by_ip_all(session), missing=(),
+    )
     by_addr = {r.id: r for r in records}
     if len(by_addr) > 1:
         raise Forbidden(f"address {remote_addr} belongs to several hosts")
     known = next(iter(by_addr.values()), None)
     if token:
-        named_id = cached(("token", token), lambda: getattr(boot.host_by_token(session, token), "id", None))
+        named_id = cached(("token", token), lambda: queries.host_id_by_token(session, token))
         if named_id is None:
             raise Forbidden("unknown or revoked install token")
         if known is not None and known.id != named_id:
@@ -138,16 +145,6 @@ def identify_record(
 def identify(session: Session, remote_addr: str, token: str | None, macs: list[MacHeader]) -> Host:
     """The host making this request, or ``Forbidden`` with a one-line reason."""
     return session.get(Host, identify_record(session, remote_addr, token, macs).id)
-
-
-_INSERT_EVENT = insert(InstallEvent)
-
-
-def record(session: Session, host: Host | HostRecord, stage: str, remote_addr: str | None, detail: str | None = None) -> None:
-    session.connection().execute(
-        _INSERT_EVENT,
-        {"host_id": host.id, "stage": stage, "at": datetime.now(timezone.utc), "remote_addr": remote_addr, "detail": detail},
-    )
 
 
 def record_of(session: Session, host: Host) -> HostRecord:
@@ -184,15 +181,24 @@ def apply_params_record(session: Session, rec: HostRecord, arch: str | None, np:
         values["cpus"] = cpus
     if not values:
         return rec
-    session.connection().execute(update(Host).where(Host.id == rec.id).values(**values))
+    conn_of(session).execute(update(Host).where(Host.id == rec.id).values(**values))
     return dataclasses.replace(rec, **values)
 
 
 # The last rendered kickstart of each host, reused only while everything it is a function
 # of is unchanged: the graph (a new object whenever a graph file changes), the root, every
-# attribute value (read from the database on each request, never cached), and the stamps of
-# the node directories and node files it was built from, as they were when read.
-_rendered: dict[str, tuple] = {}
+# attribute value (compared in full), and the node directories and files it was built from
+# (``Graph.unchanged``: the graph's directory watch, and their stamps when it cannot tell).
+@dataclass(slots=True)
+class _Rendered:
+    graph: object
+    node: str | None
+    attrs: dict
+    mark: object
+    text: str
+
+
+_rendered: dict[str, _Rendered] = {}
 _rendered_lock = threading.Lock()
 _RENDERED_MAX = 20000
 
@@ -207,23 +213,22 @@ def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str], ca
     hit = _rendered.get(rec.name)
     if (
         hit is not None
-        and hit[0] is graph
-        and hit[1] == rec.node
-        and (hit[2] is attrs or hit[2] == attrs)
-        and hit[3].stamps_hold()
+        and hit.graph is graph
+        and hit.node == rec.node
+        and (hit.attrs is attrs or hit.attrs == attrs)
+        and graph.unchanged(hit.mark)
     ):
-        text = hit[4]
+        text = hit.text
     else:
-        built = graph.profile(profile.root_of(rec), attrs)
-        text = built.kickstart()
+        generation = graph.generation  # before any node file is read
+        text, stamps = graph.kickstart(profile.root_of(rec), attrs)
         with _rendered_lock:
             if len(_rendered) >= _RENDERED_MAX:
                 _rendered.clear()
-            _rendered[rec.name] = (graph, rec.node, attrs, built, text)
+            _rendered[rec.name] = _Rendered(graph, rec.node, attrs, graph.freshness(stamps, generation), text)
     if not text.strip():
         raise KsError(f"the kickstart of {rec.name} is empty")
     return text
-
 
 
 def site_attrs(session: Session, host: Host) -> str:

@@ -13,6 +13,10 @@ so the counter lives in the process that holds it: a crashed or killed worker ta
 slots with it and nothing can leak across processes or servers. Beyond the limit: 503 with
 ``Retry-After: 15`` (the installer sleeps and retries). The requester is identified before it
 takes a slot, so strangers get their 403 without ever holding one.
+
+Every fetch and completion is recorded as an install event, queued once its request has
+done its work and written by the app's ``EventWriter`` (``services.events``: grouped
+commits, flushed when the worker exits).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from flask import Flask, Response, request
 
 from ksserver.db.revision import RevisionMemo
 from ksserver.errors import Forbidden, KsError
-from ksserver.services import install, transaction
+from ksserver.services import events as install_events
+from ksserver.services import connection, install, transaction
 
 log = logging.getLogger("ksserver.web")
 
@@ -65,6 +70,8 @@ def create_app() -> Flask:
     app = Flask("ksserver")
     limiter = Limiter()
     app.extensions["ksserver.limiter"] = limiter
+    # install events are written behind the response, grouped (services.events)
+    events = app.extensions["ksserver.events"] = install_events.writer()
     # inventory reads of the kickstart path, kept while the inventory revision is unchanged
     memo = RevisionMemo()
     workers = max(1, int(os.environ.get("KSSERVER_WEB_WORKERS") or 1))
@@ -74,9 +81,12 @@ def create_app() -> Flask:
         host = install.identify(session, request.remote_addr or "", request.args.get("token"), macs)
         return host, install.mac_detail(macs)
 
-    def guarded(stage: str, produce, mimetype: str, identify=who):
+    def guarded(stage: str, produce, mimetype: str, identify=who, unit=transaction):
+        """``produce`` for the identified requester inside one ``unit`` (a transaction),
+        answered as the module docstring says; its event queued once the unit commits."""
+        event = None
         try:
-            with transaction() as session:
+            with unit() as session:
                 host, detail = identify(session)
                 try:
                     body = produce(session, host)
@@ -84,9 +94,9 @@ def create_app() -> Flask:
                     raise
                 except KsError as err:
                     log.error("%s for %s: %s", stage, host.name, err.message)
-                    install.record(session, host, f"{stage} error", request.remote_addr, err.message)
+                    events.add(host.id, f"{stage} error", request.remote_addr, err.message)
                     return _text(f"error: cannot generate {stage} for {host.name}", 500)
-                install.record(session, host, stage, request.remote_addr, detail)
+                event = (host.id, stage, request.remote_addr, detail)
         except _Busy:
             return _text("Service is Busy", 503, Retry_After="15")
         except Forbidden as err:
@@ -99,6 +109,7 @@ def create_app() -> Flask:
         except Exception:  # noqa: BLE001 - logged, and the installer gets a one-line 500
             log.exception("%s failed", stage)
             return _text("error: internal server error", 500)
+        events.add(*event)
         if not body:
             return _text(f"error: empty {stage}", 500)
         return Response(body, status=200, mimetype=mimetype)
@@ -106,21 +117,23 @@ def create_app() -> Flask:
     @app.get("/install/sbin/kickstart.cgi")
     @app.get("/install/sbin/public/kickstart.cgi")
     def kickstart():
-        # One transaction: the global attributes (the limit, then the resolution), then —
-        # holding a slot — the requester's record, its other attribute levels, the event.
+        # The hot path: a Core connection, no ORM session. The revision read first (the
+        # memo then answers the global attributes, the requester's record and attribute
+        # levels from memory until the inventory changes), then — holding a slot — the
+        # installer's arch/np (written only when they change) and the kickstart.
         held = False
         glob: dict[str, str] = {}
         cached = None
 
-        def limited_who(session):
+        def limited_who(conn):
             # who first (cheap, memoised): a stranger is refused without taking a slot, so
             # a flood of them cannot hold real installers back; then a generation slot
             nonlocal held, cached
-            cached = memo.bind(session)
-            glob.update(cached("globals", lambda: install.global_attrs(session)))
+            cached = memo.bind(conn)
+            glob.update(cached("globals", lambda: install.global_attrs(conn)))
             macs = install.parse_mac_headers(request.headers.items())
             rec = install.identify_record(
-                session, request.remote_addr or "", request.args.get("token"), macs, glob, cached
+                conn, request.remote_addr or "", request.args.get("token"), macs, glob, cached
             )
             limit = -(-install.limit_from(glob.get("max_concurrent_profiles")) // workers)
             if not limiter.try_acquire(max(1, limit)):
@@ -128,12 +141,12 @@ def create_app() -> Flask:
             held = True
             return rec, install.mac_detail(macs)
 
-        def produce(session, rec):
-            rec = install.apply_params_record(session, rec, request.args.get("arch"), request.args.get("np"))
-            return install.kickstart_record(session, rec, glob, cached)
+        def produce(conn, rec):
+            rec = install.apply_params_record(conn, rec, request.args.get("arch"), request.args.get("np"))
+            return install.kickstart_record(conn, rec, glob, cached)
 
         try:
-            return guarded("profile", produce, "application/octet-stream", limited_who)
+            return guarded("profile", produce, "application/octet-stream", limited_who, unit=connection)
         finally:
             if held:
                 limiter.release()

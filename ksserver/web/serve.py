@@ -92,6 +92,9 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
         def load(self):
             from ksserver.web import create_app
 
-            return create_app()
+            app = create_app()
+            # a worker that exits (restart, timeout, shutdown) first writes its queued events
+            self.cfg.set("worker_exit", lambda _arbiter, _worker: app.extensions["ksserver.events"].close())
+            return app
 
     _Gunicorn().run()

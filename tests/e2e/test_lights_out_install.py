@@ -142,7 +142,10 @@ def test_vm_installs_lights_out_from_ksserver(installer_image, libvirt_env, e2e_
         shutil.copy(Path(run_dir, "frontend-0-0-0.log"), Path(e2e_artifacts) / "frontend-0-0-0.console.log")
         assert "ks-installer: kickstart ok" in console, console[-2000:]
 
-        # the server saw each step, from that host, with its MAC header
+        # the server saw each step, from that host, with its MAC header (events are written
+        # behind the responses, within a fraction of a second)
+        wait_until(lambda: "installed" in [s for s, _ in _events(env, "frontend-0-0-0")], 10,
+                   "the completion to be recorded")
         events = _events(env, "frontend-0-0-0")
         stages = [stage for stage, _detail in events]
         for stage in ("site.attrs", "rolls.xml", "profile", "installed"):

@@ -69,3 +69,73 @@ def test_memo_answers_from_memory_until_the_inventory_changes(ks):
     ks.ok("set", "attr", "y", "1")
     with transaction(ks.url) as s:
         assert read(s) == 2  # changed: read again
+
+
+def test_one_or_all_reads_everything_once_a_revision_is_busy(ks):
+    """Per key at first; after BULK_AFTER misses one read answers every later key, with the
+    same values the per-key reads give; a new revision starts counting again."""
+    from ksserver.db import queries
+    from ksserver.db.revision import BULK_AFTER, one_or_all
+    from ksserver.db.session import connection
+
+    n = BULK_AFTER + 10
+    for i in range(n):
+        ks.ok("add", "host", f"compute-0-{i}")
+        ks.ok("add", "host", "interface", f"compute-0-{i}", "eth0", f"ip=10.1.0.{i + 1}", "subnet=private")
+    memo = RevisionMemo()
+    ones, alls = [], []
+
+    def lookup(conn, cached, ip):
+        return one_or_all(
+            cached, "ip", ip,
+            lambda: ones.append(ip) or tuple(queries.host_records_by_ip(conn, ip)),
+            lambda: alls.append(ip) or queries.host_records_by_ip_all(conn),
+            missing=(),
+        )
+
+    with connection(ks.url) as conn:
+        cached = memo.bind(conn)
+        got = {i: lookup(conn, cached, f"10.1.0.{i + 1}") for i in range(n)}
+        assert lookup(conn, cached, "10.9.9.9") == ()
+    assert len(ones) == BULK_AFTER and len(alls) == 1
+    assert [got[i][0].name for i in range(n)] == [f"compute-0-{i}" for i in range(n)]
+    with connection(ks.url) as conn:
+        plain = {i: tuple(queries.host_records_by_ip(conn, f"10.1.0.{i + 1}")) for i in range(n)}
+    assert got == plain
+    ks.ok("set", "attr", "z", "1")
+    with connection(ks.url) as conn:
+        assert lookup(conn, memo.bind(conn), "10.1.0.1")[0].name == "compute-0-0"
+    assert len(ones) == BULK_AFTER + 1
+
+
+def test_event_writer_groups_writes_and_keeps_every_event(ks):
+    """Many events, few transactions; flush() writes at once; an event for a host that is
+    gone costs only itself; close() writes what is left."""
+    from ksserver.services.events import EventWriter
+
+    ks.ok("add", "host", "compute-0-0")
+    ks.ok("add", "host", "compute-0-1")
+    eng = create_engine(ks.url)
+    try:
+        with eng.connect() as conn:
+            ids = dict(conn.execute(text("SELECT name, id FROM hosts")).all())
+        w = EventWriter(ks.url)
+        for i in range(500):
+            w.add(ids["compute-0-0"], "profile", f"127.0.0.{i % 250 + 1}", None)
+        assert w.flush(10)
+        assert w.written == 500 and w.batches < 50
+        w.add(ids["compute-0-1"], "site.attrs", "127.0.0.1")
+        w.add(999999, "profile", "127.0.0.9")  # no such host: refused by the foreign key
+        w.add(ids["compute-0-1"], "installed", "127.0.0.1", "detail")
+        w.close()
+        with eng.connect() as conn:
+            rows = conn.execute(text("SELECT h.name, e.stage, e.detail FROM install_events e "
+                                     "JOIN hosts h ON h.id = e.host_id ORDER BY e.id")).all()
+        assert len(rows) == 502
+        assert [tuple(r) for r in rows[-2:]] == [("compute-0-1", "site.attrs", None), ("compute-0-1", "installed", "detail")]
+        assert w.written == 502
+        w.add(ids["compute-0-0"], "late", None)  # after close: written directly
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM install_events WHERE stage = 'late'")).scalar() == 1
+    finally:
+        eng.dispose()

@@ -2,9 +2,10 @@
 
 No test hook in the server: a site graph directory (``KSSERVER_GRAPH``) adds an edge
 ``compute → slow`` whose node lists 300,000 packages, so rendering a compute host's
-kickstart takes about a second of CPU (measured: ~0.9 s alone, ~2 s for two at once in one
-worker) while it holds a slot. Rendered kickstarts are cached per host while nothing
-changes, so each phase uses hosts not yet rendered (or changes one of their attributes).
+kickstart takes about a second of CPU while it holds a slot. Rendered kickstarts are cached
+per host while nothing changes, so each phase uses hosts not yet rendered (or changes one of
+their attributes); and the slow node names the host and ``test_bump`` inside an XML
+attribute, so its part is never shared between hosts or bumps (``graph.parts``).
 
 Waits are event-driven, never fixed sleeps. A *probe* is a kickstart request from a known
 host whose generation fails at once (500): it takes a slot like any known host, so it
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from server_helpers import add_compute
+from server_helpers import add_compute, wait_for_status
 
 KS = "/install/sbin/kickstart.cgi"
 LIMIT = 2
@@ -45,7 +46,7 @@ def site_graph(tmp_path_factory) -> Path:
     (site / "nodes").mkdir()
     (site / "graphs" / "default" / "slow.xml").write_text('<graph><edge from="compute" to="slow"/></graph>\n')
     with open(site / "nodes" / "slow.xml", "w") as fh:
-        fh.write("<kickstart><description>slow to render</description>\n")
+        fh.write('<kickstart><description host="&hostname; &test_bump;">slow to render</description>\n')
         fh.writelines(f"<package>slow-package-{i}</package>\n" for i in range(SLOW_PACKAGES))
         fh.write("</kickstart>\n")
     # the root node of a "broken" appliance: an undefined entity, so generation fails (500)
@@ -60,6 +61,7 @@ def _hosts(ks, n: int) -> dict[str, str]:
     """compute-0-<i> for i < n, by loopback source address 127.0.10.<i+1>; and the probe,
     compute-0-8 at BROKEN, whose appliance's root node references an undefined entity."""
     ks.ok("add", "network", "loop", "127.0.0.0", "255.0.0.0", "dnszone=loop")
+    ks.ok("set", "attr", "test_bump", "0")
     hosts = {}
     for i in range(n):
         name = f"compute-0-{i}"
@@ -213,6 +215,7 @@ def test_beyond_the_limit_503_and_no_slot_leaks(ks, serve, site_graph):
     for _ in range(LIMIT + 1):
         r = srv.request(KS, source=broken)
         assert r.status == 500 and r.body == "error: cannot generate profile for compute-0-8\n", (r.status, r.body)
+    wait_for_status(ks, {"compute-0-8": {"stage": "profile error"}})
     assert _stages(ks)["compute-0-8"] == "profile error"
     assert "no_such_attribute" in srv.log.read_text()
 

@@ -3,7 +3,7 @@ requests from chosen 127/8 source addresses (each a distinct host)."""
 
 import json
 
-from server_helpers import add_compute
+from server_helpers import add_compute, wait_for_status
 
 
 def _cluster(ks, n=2):
@@ -75,7 +75,8 @@ def test_identification(ks, serve):
     assert r.status == 500 and r.body.startswith("error: cannot generate profile for compute-0-1")
     assert 'profile for compute-0-1: node "no-such-node" is not in graph "default"' in srv.log.read_text()
     # every fetch is recorded, the MAC header text kept
-    status = {r["host"]: r for r in json.loads(ks.ok("list", "host", "status", "--json"))}
+    status = wait_for_status(ks, {"compute-0-0": {"stage": "profile", "address": "127.0.99.8"},
+                                  "compute-0-1": {"stage": "profile error"}})
     assert status["compute-0-0"]["stage"] == "profile" and status["compute-0-0"]["address"] == "127.0.99.8"
     assert status["compute-0-1"]["stage"] == "profile error"
 
@@ -115,6 +116,7 @@ def test_lights_out_and_completion(ks, serve, tmp_path):
     r = srv.request("/install/sbin/public/setPxeboot.cgi?action=os", source="127.0.10.1")
     assert r.status == 200
     assert json.loads(ks.ok("list", "host", "boot", "compute-0-0", "--json"))[0]["action"] == "os"
+    wait_for_status(ks, {"frontend-0-0-0": {"stage": "site.attrs"}, "compute-0-0": {"stage": "installed"}})
     stages = json.loads(ks.ok("list", "host", "status", "--json"))
     assert {r["host"]: r["stage"] for r in stages}["frontend-0-0-0"] == "site.attrs"
     assert {r["host"]: r["stage"] for r in stages}["compute-0-0"] == "installed"
