@@ -1,13 +1,19 @@
 """Benchmark: ``ksserver serve`` against a bare Flask app under the same gunicorn settings.
 
-    .venv/bin/python bench/serve.py [--hosts 1000] [--workers 2] [--seconds 3]
+    .venv/bin/python bench/serve.py [--hosts 1000] [--workers 2] [--seconds 3] [--rounds 3] [--cold]
 
 Builds a throw-away home (SQLite, or $KSSERVER_DATABASE_URL if set — it must be empty),
-adds N compute hosts, each with an interface 127.0.x.y (all of 127/8 is local), starts both
-servers on free loopback ports, then for each: sustained requests/s from one host
-(sequential, keep-alive), and a burst where all N hosts ask at once (asyncio, one
+adds N compute hosts set to install (as before a reinstall), each with an interface
+127.0.x.y (all of 127/8 is local). Each round starts both servers afresh on free loopback
+ports, one after the other, and for each measures: sustained requests/s from one host
+(sequential, keep-alive), then a burst where all N hosts ask at once (asyncio, one
 connection per host, each from its own source address): completion time, p50, p99,
-errors and 503s. Goals: throughput ≥ 0.5 × bare, burst ≤ 2 × bare, no errors, no 503.
+errors and 503s, and the server's CPU time. Reported: every round, then the medians and
+their ratios. Goals: throughput ≥ 0.5 × bare, burst ≤ 2 × bare, no errors, no 503.
+
+``ksserver serve`` renders the kickstarts of hosts set to install ahead of their requests
+(during the sustained phase, here); ``--cold`` serves with ``warm=no``, so that every
+request of the burst renders its host's kickstart itself.
 """
 
 from __future__ import annotations
@@ -48,6 +54,24 @@ App().run()
 '''
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server: its master and every worker process."""
+    pids = [pid]
+    try:
+        for tid in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (tid / "children").read_text().split()]
+    except OSError:
+        pass
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -61,7 +85,7 @@ def addr(i: int) -> str:
 def build(n: int, env: dict) -> None:
     subprocess.run([KSSERVER, "init"], env=env, check=True, capture_output=True)
     os.environ.update(env)
-    from ksserver.services import inventory, transaction
+    from ksserver.services import boot, inventory, transaction
 
     with transaction() as session:
         inventory.add_network(session, "loop", "127.0.0.0", "255.0.0.0", dnszone="loop")
@@ -71,6 +95,8 @@ def build(n: int, env: dict) -> None:
             inventory.add_interface(session, name, "eth0", ip=f"10.1.{200 - i // 250}.{1 + i % 250}",
                                     mac=f"00:16:3e:00:{i // 256:02x}:{i % 256:02x}", subnet="private", name=name)
             inventory.add_interface(session, name, "eth1", ip=addr(i), subnet="loop")
+    with transaction() as session:
+        boot.set_hosts_boot(session, ["compute"], "install")
     from ksserver.db.session import dispose_all
 
     dispose_all()
@@ -124,14 +150,31 @@ async def burst(port: int, n: int):
     return total, lat, codes
 
 
-def report(name, rps, total, lat, codes):
+def stats(lat, codes):
     p50 = statistics.median(lat) if lat else float("nan")
     p99 = lat[int(len(lat) * 0.99) - 1] if lat else float("nan")
-    bad = sum(1 for c in codes if c != 200)
-    busy = sum(1 for c in codes if c == 503)
-    print(f"{name:9} sustained {rps:8.1f} req/s | burst {len(codes)} hosts: {total:6.2f} s, "
-          f"p50 {p50 * 1000:7.1f} ms, p99 {p99 * 1000:7.1f} ms, errors {bad}, 503s {busy}")
-    return p50, p99, bad, busy
+    return p50, p99, sum(1 for c in codes if c != 200), sum(1 for c in codes if c == 503)
+
+
+def measure(cmd: list[str], env: dict, port: int, opts) -> dict:
+    """Start a server, sustained phase, burst, stop: the figures of one run."""
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+        rps, errs, size = sustained(port, addr(0), opts.seconds)
+        cpu0 = cpu_seconds(proc.pid)
+        total, lat, codes = asyncio.run(burst(port, opts.hosts))
+        cpu = cpu_seconds(proc.pid) - cpu0
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    p50, p99, bad, busy = stats(lat, codes + ["err"] * errs)
+    return dict(rps=rps, total=total, p50=p50, p99=p99, bad=bad, busy=busy, cpu=cpu / opts.hosts, size=size)
+
+
+def line(name: str, r: dict) -> str:
+    return (f"{name:9} sustained {r['rps']:7.0f} req/s | burst: {r['total']:5.2f} s, p50 {r['p50'] * 1000:6.1f} ms, "
+            f"p99 {r['p99'] * 1000:6.1f} ms, CPU {r['cpu'] * 1000:4.2f} ms/request, errors {r['bad']}, 503s {r['busy']}")
 
 
 def main() -> None:
@@ -139,39 +182,41 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cold", action="store_true", help="serve with warm=no")
     opts = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="ksserver-bench-"))
     env = dict(os.environ, KSSERVER_HOME=str(home))
     env.setdefault("KSSERVER_DATABASE_URL", f"sqlite:///{home / 'ksserver.db'}")
     t = time.monotonic()
     build(opts.hosts, env)
-    print(f"built {opts.hosts} hosts in {time.monotonic() - t:.1f} s ({env['KSSERVER_DATABASE_URL'].split(':')[0]})")
-    procs = []
-    try:
+    print(f"built {opts.hosts} hosts set to install in {time.monotonic() - t:.1f} s "
+          f"({env['KSSERVER_DATABASE_URL'].split(':')[0]}); ksserver serve warm={'no' if opts.cold else 'yes'}")
+    # the threads ksserver serve chooses (its share of max_concurrent_profiles), for the bare app too
+    threads = max(1, -(-2 * (os.cpu_count() or 1) // opts.workers))
+    ks_runs, bare_runs = [], []
+    size = None
+    for n in range(opts.rounds):
         port = free_port()
-        procs.append(subprocess.Popen([KSSERVER, "serve", f"bind=127.0.0.1:{port}", f"workers={opts.workers}"],
-                                      env=env, stderr=subprocess.DEVNULL))
-        wait_port(port, procs[-1])
-        # the threads ksserver serve chose (its share of max_concurrent_profiles), for the bare app too
-        threads = max(1, -(-2 * (os.cpu_count() or 1) // opts.workers))
-        rps, errs, size = sustained(port, addr(0), opts.seconds)
-        total, lat, codes = asyncio.run(burst(port, opts.hosts))
-        ks = report("ksserver", rps, total, lat, codes + ["err"] * errs)
-        bare_port = free_port()
-        procs.append(subprocess.Popen([sys.executable, "-c", BARE, f"127.0.0.1:{bare_port}", str(opts.workers),
-                                       str(threads)], env=dict(env, BENCH_BODY=str(size)), stderr=subprocess.DEVNULL))
-        wait_port(bare_port, procs[-1])
-        brps, _, _ = sustained(bare_port, addr(0), opts.seconds)
-        btotal, blat, bcodes = asyncio.run(burst(bare_port, opts.hosts))
-        report("bare", brps, btotal, blat, bcodes)
-        print(f"body {size} bytes, {opts.workers} workers × {threads} threads")
-        print(f"throughput ratio {rps / brps:.2f} (goal ≥ 0.5); burst ratio {total / btotal:.2f} (goal ≤ 2); "
-              f"errors {ks[2]}, 503s {ks[3]} (goal 0)")
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(15)
+        ks_runs.append(measure([KSSERVER, "serve", f"bind=127.0.0.1:{port}", f"workers={opts.workers}",
+                                f"warm={'no' if opts.cold else 'yes'}"], env, port, opts))
+        size = ks_runs[-1]["size"]
+        port = free_port()
+        bare_runs.append(measure([sys.executable, "-c", BARE, f"127.0.0.1:{port}", str(opts.workers), str(threads)],
+                                 dict(env, BENCH_BODY=str(size)), port, opts))
+        print(f"round {n + 1}:")
+        print("  " + line("ksserver", ks_runs[-1]))
+        print("  " + line("bare", bare_runs[-1]))
+    med = {k: statistics.median(r[k] for r in ks_runs) for k in ("rps", "total", "p50", "p99", "cpu")}
+    bmed = {k: statistics.median(r[k] for r in bare_runs) for k in ("rps", "total", "p50", "p99", "cpu")}
+    bad = sum(r["bad"] for r in ks_runs)
+    busy = sum(r["busy"] for r in ks_runs)
+    print(f"medians of {opts.rounds} rounds, {opts.hosts} hosts, body {size} bytes, "
+          f"{opts.workers} workers × {threads} threads:")
+    print("  " + line("ksserver", dict(med, bad=bad, busy=busy)))
+    print("  " + line("bare", dict(bmed, bad=sum(r["bad"] for r in bare_runs), busy=sum(r["busy"] for r in bare_runs))))
+    print(f"throughput ratio {med['rps'] / bmed['rps']:.2f} (goal ≥ 0.5); burst ratio {med['total'] / bmed['total']:.2f} "
+          f"(goal ≤ 2); errors {bad}, 503s {busy} (goal 0)")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ class RevisionMemo:
                 value = data[key] = compute()
                 return value
 
+        cached.revision = revision  # type: ignore[attr-defined]
         return cached
 
 

@@ -30,7 +30,7 @@ from ksserver.attrs import format_site_attrs
 from ksserver.db import queries
 from ksserver.db.revision import one_or_all, uncached
 from ksserver.db.session import conn_of
-from ksserver.db.models import GlobalAttr, Host, InstallEvent, Interface
+from ksserver.db.models import Appliance, GlobalAttr, Host, InstallEvent, Interface
 from ksserver.db.queries import HostRecord
 from ksserver.errors import Forbidden, KsError
 from ksserver.services import attributes, boot, bootfiles, profile, rolls, selection
@@ -229,6 +229,28 @@ def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str], ca
     if not text.strip():
         raise KsError(f"the kickstart of {rec.name} is empty")
     return text
+
+
+def warm(conn, cached, glob: dict[str, str], limit: int | None = None) -> int:
+    """Render ahead the kickstarts of hosts set to install that this process has not rendered
+    yet, into the caches the kickstart URL reads (``cached``: the revision memo's reader).
+
+    Why: an administrator sets a rack to install and powers it on; a minute later every
+    installer asks at once. Rendered before they ask, each answer is a lookup. A host whose
+    generation fails is skipped here: its own request reports the error. Returns how many
+    were rendered."""
+    done = 0
+    for rec in queries.host_records(conn, (Host.boot_action == "install") & Appliance.node.isnot(None)):
+        if rec.name in _rendered:
+            continue
+        try:
+            kickstart_record(conn, rec, glob, cached)
+        except KsError:
+            continue
+        done += 1
+        if limit is not None and done >= limit:
+            break
+    return done
 
 
 def site_attrs(session: Session, host: Host) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from flask import Flask, Response, request
 
@@ -54,6 +55,51 @@ class Limiter:
             self.in_use -= 1
 
 
+class Warmer:
+    """A worker's background thread that renders ahead the kickstarts of hosts set to
+    install (``install.warm``): when the worker starts, then whenever the inventory has
+    changed, looked at every ``every`` seconds. Requests never wait for it; they find the
+    kickstart rendered, or render it themselves as before."""
+
+    def __init__(self, memo: RevisionMemo, every: float = 2.0):
+        self.memo = memo
+        self.every = every
+        self.rendered = 0
+        self._done: int | None = None
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="ksserver-warm", daemon=True)
+            self._thread.start()
+
+    def once(self) -> int:
+        with connection() as conn:
+            cached = self.memo.bind(conn)
+            if cached.revision == self._done:
+                return 0
+            glob = cached("globals", lambda: install.global_attrs(conn))
+            done = install.warm(conn, cached, glob)
+            self._done = cached.revision
+        self.rendered += done
+        if done:
+            log.info("rendered %d kickstarts ahead of their hosts' requests", done)
+        return done
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.once()
+            except Exception as err:  # noqa: BLE001 - logged; requests render for themselves
+                log.warning("rendering ahead failed: %s", str(err).splitlines()[0] if str(err) else type(err).__name__)
+            time.sleep(self.every)
+
+
 class _Busy(Exception):
     """No kickstart slot free in this process (503)."""
 
@@ -66,7 +112,9 @@ def _text(body: str, status: int, **headers) -> Response:
     return resp
 
 
-def create_app() -> Flask:
+def create_app(warm: bool = False) -> Flask:
+    """The app; ``warm``: render ahead the kickstarts of hosts set to install (``Warmer``),
+    as ``ksserver serve`` does in each worker."""
     app = Flask("ksserver")
     limiter = Limiter()
     app.extensions["ksserver.limiter"] = limiter
@@ -75,6 +123,9 @@ def create_app() -> Flask:
     # inventory reads of the kickstart path, kept while the inventory revision is unchanged
     memo = RevisionMemo()
     workers = max(1, int(os.environ.get("KSSERVER_WEB_WORKERS") or 1))
+    if warm:
+        warmer = app.extensions["ksserver.warmer"] = Warmer(memo)
+        warmer.start()
 
     def who(session):
         macs = install.parse_mac_headers(request.headers.items())

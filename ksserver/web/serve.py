@@ -7,6 +7,7 @@ No database connection is open in the master when workers fork.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from ksserver.errors import KsError
@@ -47,8 +48,21 @@ def _tls(certfile: str | None, keyfile: str | None) -> dict[str, str]:
     return {"certfile": certfile, "keyfile": keyfile}
 
 
+def _logging() -> None:
+    """ksserver's own messages (errors, what was rendered ahead) beside gunicorn's, on stderr."""
+    logger = logging.getLogger("ksserver")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+                                               "%Y-%m-%d %H:%M:%S %z"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def run(bind: str | None = None, workers: str | None = None, threads: str | None = None, dev: bool = False,
-        timeout: str | None = None, certfile: str | None = None, keyfile: str | None = None) -> None:
+        timeout: str | None = None, certfile: str | None = None, keyfile: str | None = None,
+        warm: bool = True) -> None:
     bind = parse_bind(bind)
     tls = _tls(certfile, keyfile)
     try:
@@ -60,12 +74,13 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
     if nworkers < 1 or (nthreads is not None and nthreads < 1):
         raise KsError("workers= and threads= must be at least 1")
     os.environ["KSSERVER_WEB_WORKERS"] = str(1 if dev else nworkers)
+    _logging()
     if dev:
         from ksserver.web import create_app
 
         host, _, port = bind.rpartition(":")
         ssl_context = (tls["certfile"], tls["keyfile"]) if tls else None
-        create_app().run(host=host, port=int(port), threaded=True, ssl_context=ssl_context)
+        create_app(warm=warm).run(host=host, port=int(port), threaded=True, ssl_context=ssl_context)
         return
     if nthreads is None:
         nthreads = _share(nworkers)
@@ -92,7 +107,7 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
         def load(self):
             from ksserver.web import create_app
 
-            app = create_app()
+            app = create_app(warm=warm)
             # a worker that exits (restart, timeout, shutdown) first writes its queued events
             self.cfg.set("worker_exit", lambda _arbiter, _worker: app.extensions["ksserver.events"].close())
             return app

@@ -2,6 +2,7 @@
 install status, and ``ksserver serve``."""
 
 from ksserver.cli.framework import Table, command, truthy
+from ksserver.errors import KsError
 from ksserver.services import boot, bootfiles, install, rolls, transaction
 
 
@@ -148,12 +149,19 @@ def report_host_roll(host):
 
 
 # --- the server -------------------------------------------------------------------------------
-@command("serve", "", ("bind", "workers", "threads", "timeout", "dev", "certfile", "keyfile"))
-def serve(bind=None, workers=None, threads=None, timeout=None, dev=None, certfile=None, keyfile=None):
+@command("serve", "", ("bind", "workers", "threads", "timeout", "dev", "certfile", "keyfile", "warm"))
+def serve(bind=None, workers=None, threads=None, timeout=None, dev=None, certfile=None, keyfile=None, warm=None):
     """Serve kickstarts, site.attrs and rolls.xml to installers (gunicorn; dev=yes: Flask's
     server). bind=HOST:PORT (0.0.0.0:8080), workers=2, threads= (share of
     max_concurrent_profiles); certfile= and keyfile= serve HTTPS, as the original's installers
-    expect: a kickstart holds a password hash and the URL an install token."""
+    expect: a kickstart holds a password hash and the URL an install token. warm=no: do not
+    render the kickstarts of hosts set to install ahead of their request."""
     from ksserver.web.serve import run
 
-    run(bind, workers, threads, truthy(dev), timeout, certfile=certfile, keyfile=keyfile)
+    if warm is not None and str(warm).strip().lower() not in _YES_NO:
+        raise KsError(f'warm= takes yes or no, not "{warm}"')
+    run(bind, workers, threads, truthy(dev), timeout, certfile=certfile, keyfile=keyfile,
+        warm=warm is None or truthy(warm))
+
+
+_YES_NO = {"yes", "no", "y", "n", "true", "false", "on", "off", "1", "0"}
