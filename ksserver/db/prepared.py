@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 class Prepared:
@@ -41,12 +42,17 @@ class Prepared:
         sql, order, defaults = self._compile(conn)
         values = {**defaults, **params}
         bound = tuple(values[k] for k in order) if order is not None else values
-        cursor = conn.connection.cursor()
+        dbapi_error = conn.dialect.loaded_dbapi.Error
         try:
-            cursor.execute(sql, bound)
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql, bound)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except dbapi_error as err:
+            # as SQLAlchemy would raise it, so callers see one kind of database error
+            raise DBAPIError.instance(sql, bound, err, dbapi_error) from err
 
     def scalar(self, conn: Connection, **params: Any) -> Any:
         rows = self.rows(conn, **params)

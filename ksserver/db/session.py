@@ -73,6 +73,13 @@ def _translated(err: Exception) -> KsError | None:
     return None
 
 
+def _raise_translated(err: BaseException) -> None:
+    """Raise the user's one-line error for a database error; return for anything else."""
+    mapped = _translated(err) if isinstance(err, Exception) and not isinstance(err, KsError) else None
+    if mapped is not None:
+        raise mapped from err
+
+
 @contextmanager
 def transaction(url: str | None = None) -> Iterator[Session]:
     """One command, one transaction: commit at the end, roll back on any error."""
@@ -83,9 +90,7 @@ def transaction(url: str | None = None) -> Iterator[Session]:
         session.commit()
     except BaseException as err:
         session.rollback()
-        mapped = None if isinstance(err, KsError) else _translated(err) if isinstance(err, Exception) else None
-        if mapped is not None:
-            raise mapped from err
+        _raise_translated(err)
         raise
     finally:
         session.close()
@@ -103,9 +108,7 @@ def connection(url: str | None = None) -> Iterator[Connection]:
             conn.commit()
         except BaseException as err:
             conn.rollback()
-            mapped = None if isinstance(err, KsError) else _translated(err) if isinstance(err, Exception) else None
-            if mapped is not None:
-                raise mapped from err
+            _raise_translated(err)
             raise
 
 

@@ -139,3 +139,17 @@ def test_event_writer_groups_writes_and_keeps_every_event(ks):
             assert conn.execute(text("SELECT count(*) FROM install_events WHERE stage = 'late'")).scalar() == 1
     finally:
         eng.dispose()
+
+
+def test_prepared_reads_fail_with_the_same_one_line_errors(tmp_path):
+    """The hot path's prepared statements go round SQLAlchemy's execution, not its errors."""
+    import pytest
+
+    from ksserver.db import queries
+    from ksserver.db.session import connection
+    from ksserver.errors import KsError
+
+    with pytest.raises(KsError) as err:
+        with connection(f"sqlite:///{tmp_path / 'empty.db'}") as conn:
+            queries.host_records_by_ip(conn, "10.1.255.254")
+    assert err.value.message == "the database has no ksserver schema: run `ksserver init` first"
