@@ -43,6 +43,7 @@ class Prepared:
         values = {**defaults, **params}
         bound = tuple(values[k] for k in order) if order is not None else values
         dbapi_error = conn.dialect.loaded_dbapi.Error
+        cursor = None
         try:
             cursor = conn.connection.cursor()
             try:
@@ -51,8 +52,12 @@ class Prepared:
             finally:
                 cursor.close()
         except dbapi_error as err:
-            # as SQLAlchemy would raise it, so callers see one kind of database error
-            raise DBAPIError.instance(sql, bound, err, dbapi_error) from err
+            # as SQLAlchemy would raise it (a dropped connection discarded and said so), so
+            # callers see one kind of database error
+            dropped = conn.dialect.is_disconnect(err, conn.connection.dbapi_connection, cursor)
+            if dropped:
+                conn.invalidate(err)
+            raise DBAPIError.instance(sql, bound, err, dbapi_error, connection_invalidated=dropped) from err
 
     def scalar(self, conn: Connection, **params: Any) -> Any:
         rows = self.rows(conn, **params)

@@ -1,4 +1,5 @@
-"""Engines (one per URL, made on first use) and the one-transaction unit of work."""
+"""Engines (one per URL and kind, made on first use) and the units of work: ``transaction()``
+for commands, ``hot_connection()`` for the install server's kickstart path."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from ksserver import config
 from ksserver.errors import KsError
 
 _lock = threading.Lock()
-_engines: dict[str, tuple[Engine, sessionmaker]] = {}
+_engines: dict[tuple[str, bool], tuple[Engine, sessionmaker]] = {}
+
+
+class Disconnected(KsError):
+    """The database dropped the connection (restarted, say); it has been discarded, and the
+    unit of work may be tried again on a fresh one."""
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -31,20 +37,22 @@ def engine(url: str | None = None) -> Engine:
     return _get(url)[0]
 
 
-def _get(url: str | None) -> tuple[Engine, sessionmaker]:
+def _get(url: str | None, hot: bool = False) -> tuple[Engine, sessionmaker]:
     url = url or config.database_url()
     with _lock:
-        if url not in _engines:
-            kwargs = {"future": True}
+        if (url, hot) not in _engines:
+            kwargs: dict = {"future": True}
             if url.startswith("sqlite"):
                 kwargs["connect_args"] = {"timeout": 30}
-            else:
+            elif not hot:
                 kwargs["pool_pre_ping"] = True
+            if hot:
+                kwargs["isolation_level"] = "AUTOCOMMIT"
             eng = create_engine(url, **kwargs)
             if url.startswith("sqlite"):
                 event.listen(eng, "connect", _sqlite_pragmas)
-            _engines[url] = (eng, sessionmaker(bind=eng, expire_on_commit=False))
-        return _engines[url]
+            _engines[(url, hot)] = (eng, sessionmaker(bind=eng, expire_on_commit=False))
+        return _engines[(url, hot)]
 
 
 def dispose_all() -> None:
@@ -62,6 +70,8 @@ def _missing_schema(err: Exception) -> bool:
 
 def _translated(err: Exception) -> KsError | None:
     """A database error as the one-line ``KsError`` a user sees (``None``: not ours to word)."""
+    if isinstance(err, DBAPIError) and err.connection_invalidated:
+        return Disconnected(f"lost the database connection: {err.orig}".splitlines()[0])
     if isinstance(err, IntegrityError):
         return KsError(f"the database refused the change: {err.orig}".splitlines()[0])
     if isinstance(err, (OperationalError, ProgrammingError)):
@@ -108,6 +118,25 @@ def connection(url: str | None = None) -> Iterator[Connection]:
             conn.commit()
         except BaseException as err:
             conn.rollback()
+            _raise_translated(err)
+            raise
+
+
+@contextmanager
+def hot_connection(url: str | None = None) -> Iterator[Connection]:
+    """The install server's kickstart path, where round trips are the cost: a Core
+    connection in autocommit mode, so no BEGIN, COMMIT or reset ROLLBACK per request (its
+    reads are ordered by the revision read first, ``db.revision``; its one write, an
+    installer's arch/np, is a single statement), and no ping per checkout: a connection
+    the database dropped fails once with ``Disconnected``, is discarded, and the caller may
+    try again. The same one-line errors as ``transaction()``."""
+    eng, _factory = _get(url, hot=True)
+    with eng.connect() as conn:
+        try:
+            yield conn
+        except BaseException as err:
+            if isinstance(err, DBAPIError) and err.connection_invalidated:
+                eng.dispose()  # the pooled connections went with it (a restart drops them all)
             _raise_translated(err)
             raise
 

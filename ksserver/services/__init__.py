@@ -2,10 +2,10 @@
 
 Rule: the CLI and the web app call these functions and nothing below them; each command
 runs inside one ``transaction()`` so that a failure anywhere changes nothing (the install
-server's kickstart path uses ``connection()``, the same unit without the ORM session). Functions
+server's kickstart path uses ``hot_connection()``: no ORM session, autocommit, no ping). Functions
 take the session first and return plain values (records, tables, text).
 """
 
-from ksserver.db.session import connection, transaction
+from ksserver.db.session import Disconnected, connection, hot_connection, transaction
 
-__all__ = ["connection", "transaction"]
+__all__ = ["Disconnected", "connection", "hot_connection", "transaction"]

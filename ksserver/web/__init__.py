@@ -31,7 +31,7 @@ from flask import Flask, Response, request
 from ksserver.db.revision import RevisionMemo
 from ksserver.errors import Forbidden, KsError
 from ksserver.services import events as install_events
-from ksserver.services import connection, install, transaction
+from ksserver.services import Disconnected, hot_connection, install, transaction
 
 log = logging.getLogger("ksserver.web")
 
@@ -79,7 +79,7 @@ class Warmer:
             self._thread.start()
 
     def once(self) -> int:
-        with connection() as conn:
+        with hot_connection() as conn:
             cached = self.memo.bind(conn)
             if cached.revision == self._done:
                 return 0
@@ -132,9 +132,10 @@ def create_app(warm: bool = False) -> Flask:
         host = install.identify(session, request.remote_addr or "", request.args.get("token"), macs)
         return host, install.mac_detail(macs)
 
-    def guarded(stage: str, produce, mimetype: str, identify=who, unit=transaction):
+    def guarded(stage: str, produce, mimetype: str, identify=who, unit=transaction, retry: bool = True):
         """``produce`` for the identified requester inside one ``unit`` (a transaction),
-        answered as the module docstring says; its event queued once the unit commits."""
+        answered as the module docstring says; its event queued once the unit commits. A
+        connection the database had dropped is replaced and the request done again, once."""
         event = None
         try:
             with unit() as session:
@@ -154,6 +155,12 @@ def create_app(warm: bool = False) -> Flask:
             return _text(f"forbidden: {err.message}", 403)
         except install.BadRequest as err:
             return _text(err.message, 400)
+        except Disconnected as err:
+            if retry:
+                log.warning("%s: %s; trying again on a new connection", stage, err.message)
+                return guarded(stage, produce, mimetype, identify, unit, retry=False)
+            log.error("%s: %s", stage, err.message)
+            return _text(f"error: {err.message}", 500)
         except KsError as err:
             log.error("%s: %s", stage, err.message)
             return _text(f"error: {err.message}", 500)
@@ -187,9 +194,10 @@ def create_app(warm: bool = False) -> Flask:
                 conn, request.remote_addr or "", request.args.get("token"), macs, glob, cached
             )
             limit = -(-install.limit_from(glob.get("max_concurrent_profiles")) // workers)
-            if not limiter.try_acquire(max(1, limit)):
-                raise _Busy
-            held = True
+            if not held:  # a retry (Disconnected) keeps the slot it has
+                if not limiter.try_acquire(max(1, limit)):
+                    raise _Busy
+                held = True
             return rec, install.mac_detail(macs)
 
         def produce(conn, rec):
@@ -197,7 +205,7 @@ def create_app(warm: bool = False) -> Flask:
             return install.kickstart_record(conn, rec, glob, cached)
 
         try:
-            return guarded("profile", produce, "application/octet-stream", limited_who, unit=connection)
+            return guarded("profile", produce, "application/octet-stream", limited_who, unit=hot_connection)
         finally:
             if held:
                 limiter.release()

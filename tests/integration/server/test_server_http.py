@@ -137,6 +137,33 @@ def test_two_servers_share_one_postgresql(ks, serve):
         assert "marker-two/Zone" in srv.request(KS, source="127.0.10.1").body
 
 
+def test_the_server_outlives_its_database_connections(ks, serve):
+    """PostgreSQL drops every connection of the server (a restart, a failover): the next
+    requests are answered all the same, on new connections."""
+    if ks.backend != "postgresql":
+        return
+    import psycopg
+
+    _cluster(ks, 1)
+    srv = serve(ks, "workers=1", "threads=2")
+    first = srv.request(KS, source="127.0.10.1")
+    attrs = srv.request("/install/sbin/site.attrs", source="127.0.10.1")  # the other engine's path
+    assert first.status == 200 and attrs.status == 200
+    conninfo = ks.url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+    assert dropped >= 1
+    for _ in range(3):
+        r = srv.request(KS, source="127.0.10.1")
+        assert (r.status, r.body) == (200, first.body)
+        r = srv.request("/install/sbin/site.attrs", source="127.0.10.1")
+        assert (r.status, r.body) == (200, attrs.body)
+    assert "lost the database connection" in srv.log.read_text()  # seen, and said so
+
+
 
 def test_https_with_certfile_and_keyfile(ks, serve, tmp_path):
     """With certfile= and keyfile=, installers fetch over HTTPS (the original always did)."""
