@@ -25,6 +25,7 @@ import weakref
 from datetime import datetime, timezone
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 
 from ksserver.db.models import InstallEvent
 from ksserver.db.session import connection
@@ -34,6 +35,7 @@ log = logging.getLogger("ksserver.events")
 _INSERT = insert(InstallEvent)
 LINGER = 0.05  # seconds the first queued event waits for company
 MAX_BATCH = 2000  # events per transaction
+RETRY_AFTER = 1.0  # seconds before a batch the database did not take is tried again
 
 
 class EventWriter:
@@ -94,24 +96,38 @@ class EventWriter:
                         self._urgent = False
                     self._cond.notify_all()
 
+    def _insert(self, rows: list[dict]) -> None:
+        with connection(self._url) as conn:
+            conn.execute(_INSERT, rows)
+
     def _write(self, rows: list[dict]) -> None:
-        try:
-            with connection(self._url) as conn:
-                conn.execute(_INSERT, rows)
-        except Exception:  # noqa: BLE001 - one bad row (a host removed meanwhile) must not cost the rest
-            for row in rows:
-                try:
-                    with connection(self._url) as conn:
-                        conn.execute(_INSERT, [row])
-                except Exception as err:  # noqa: BLE001 - logged: the install goes on without its record
-                    log.warning("install event %s of host %s not recorded: %s", row["stage"], row["host_id"],
-                                str(err).splitlines()[0])
-                else:
-                    self.written += 1
+        """One transaction for the batch; again once after a pause if the database was away;
+        row by row if the database refused a row (a host removed meanwhile), so that one bad
+        row does not cost the rest."""
+        for attempt in (1, 2):
+            try:
+                self._insert(rows)
+            except Exception as err:  # noqa: BLE001 - logged: the installs go on without their records
+                if isinstance(err, IntegrityError) or isinstance(err.__cause__, IntegrityError):
+                    break
+                if attempt == 1:
+                    time.sleep(RETRY_AFTER)
+                    continue
+                log.warning("%d install events not recorded: %s", len(rows), str(err).splitlines()[0])
+                self.batches += 1
+                return
             self.batches += 1
+            self.written += len(rows)
             return
+        for row in rows:
+            try:
+                self._insert([row])
+            except Exception as err:  # noqa: BLE001 - logged: the install goes on without its record
+                log.warning("install event %s of host %s not recorded: %s", row["stage"], row["host_id"],
+                            str(err).splitlines()[0])
+            else:
+                self.written += 1
         self.batches += 1
-        self.written += len(rows)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Write every event queued so far, now; ``False`` on timeout."""

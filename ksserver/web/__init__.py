@@ -92,11 +92,16 @@ class Warmer:
         return done
 
     def _run(self) -> None:
+        last = None
         while True:
             try:
                 self.once()
+                last = None
             except Exception as err:  # noqa: BLE001 - logged; requests render for themselves
-                log.warning("rendering ahead failed: %s", str(err).splitlines()[0] if str(err) else type(err).__name__)
+                message = str(err).splitlines()[0] if str(err) else type(err).__name__
+                if message != last:  # once per new trouble, not every few seconds
+                    log.warning("rendering ahead failed: %s", message)
+                last = message
             time.sleep(self.every)
 
 
