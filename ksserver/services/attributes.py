@@ -216,7 +216,12 @@ def host_attrs_with(session: Session, rec: HostRecord, glob: dict[str, str], cac
         cached, "own", rec.id, lambda: queries.own_levels(session, rec.id), lambda: queries.own_levels_all(session),
         missing=({}, None),
     )
-    shared = BulkResolver(glob).shared((rec.os_id, rec.appliance_id), os_layer, app_layer)
+    # what hosts of this OS and appliance share, merged once per revision (``glob`` is the
+    # memo's own global attributes whenever ``cached`` is a memo's)
+    shared = cached(
+        ("merged", rec.os_id, rec.appliance_id),
+        lambda: BulkResolver(glob).shared((rec.os_id, rec.appliance_id), os_layer, app_layer),
+    )
     resolved = BulkResolver.host(
         _intrinsic(rec, {rec.id: private} if private else {}), shared, _host_layer(rec, {rec.id: own})
     )
