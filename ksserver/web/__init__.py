@@ -87,7 +87,9 @@ class Warmer:
             done = install.warm(conn, cached, glob)
             self._done = cached.revision
         self.rendered += done
-        if done:
+        if done == 1:
+            log.info("rendered 1 kickstart ahead of its host's request")
+        elif done:
             log.info("rendered %d kickstarts ahead of their hosts' requests", done)
         return done
 
