@@ -54,8 +54,18 @@ def _sentinel(index: int) -> str:
     return f"ksslot{index}z{_NONCE}"
 
 
+_tokens: dict[str, bool] = {}  # the same values come back for every host
+
+
 def _token(text: str) -> bool:
-    return bool(_TOKEN.match(text)) and "KSSERVER" not in text.upper() and "ksslot" not in text
+    known = _tokens.get(text)
+    if known is None:
+        if len(_tokens) > 100_000:
+            _tokens.clear()
+        known = _tokens[text] = (
+            bool(_TOKEN.match(text)) and "KSSERVER" not in text.upper() and "ksslot" not in text
+        )
+    return known
 
 
 class _Entry:
@@ -125,43 +135,69 @@ def _split(s: str):
 def _join(compiled, texts: Mapping[int, str]) -> str:
     if isinstance(compiled, str):
         return compiled
-    return "".join(texts[p] if k % 2 else p for k, p in enumerate(compiled))
+    out = list(compiled)
+    for k in range(1, len(out), 2):
+        out[k] = texts[out[k]]
+    return "".join(out)
 
 
 class _Template:
     """A part generated with sentinels, split once so that filling it in is a few joins;
-    the last fill is kept (blocks whose slotted values are the same on every host)."""
+    fields without a sentinel are the part's own objects, reused as they are, and the last
+    fill is kept (blocks whose slotted values are the same on every host)."""
 
-    __slots__ = ("source", "debug", "main", "enabled", "disabled", "pre", "post", "files", "last")
+    __slots__ = ("part", "debug", "main", "enabled", "disabled", "pre", "post", "files", "last")
 
     def __init__(self, part: NodePart):
-        self.source = part.source
-        self.debug = tuple(map(_split, part.debug))
-        self.main = tuple(map(_split, part.main))
-        self.enabled = tuple(map(_split, part.enabled))
-        self.disabled = tuple(map(_split, part.disabled))
-        self.pre = tuple((sc.source, _split(sc.header), _split(sc.body)) for sc in part.pre)
-        self.post = tuple((sc.source, _split(sc.header), _split(sc.body)) for sc in part.post)
-        self.files = tuple((_split(name), state) for name, state in part.files)
+        self.part = part
+        self.debug = self._field(part.debug)
+        self.main = self._field(part.main)
+        self.enabled = self._field(part.enabled)
+        self.disabled = self._field(part.disabled)
+        self.pre = self._scripts(part.pre)
+        self.post = self._scripts(part.post)
+        files = tuple((_split(name), state) for name, state in part.files)
+        self.files = None if all(isinstance(n, str) for n, _ in files) else files
         self.last: tuple[tuple, NodePart] | None = None
+
+    @staticmethod
+    def _field(items) -> tuple | None:
+        """``None`` when no item holds a sentinel, else every item split."""
+        split = tuple(map(_split, items))
+        return None if all(isinstance(c, str) for c in split) else split
+
+    @staticmethod
+    def _scripts(scripts: tuple[Script, ...]) -> tuple | None:
+        split = tuple((sc, _split(sc.header), _split(sc.body)) for sc in scripts)
+        return None if all(isinstance(h, str) and isinstance(b, str) for _, h, b in split) else split
 
     def fill(self, texts: dict[int, str]) -> NodePart:
         key = tuple(texts.items())
         last = self.last
         if last is not None and last[0] == key:
             return last[1]
-        part = NodePart(
-            self.source,
-            tuple(_join(c, texts) for c in self.debug),
-            tuple(_join(c, texts) for c in self.main),
-            frozenset(_join(c, texts) for c in self.enabled),
-            frozenset(_join(c, texts) for c in self.disabled),
-            tuple(Script(src, _join(h, texts), _join(b, texts)) for src, h, b in self.pre),
-            tuple(Script(src, _join(h, texts), _join(b, texts)) for src, h, b in self.post),
-            tuple((_join(n, texts), state) for n, state in self.files),
+        part = self.part
+
+        def scripts(split, own):
+            if split is None:
+                return own
+            return tuple(
+                sc if isinstance(h, str) and isinstance(b, str) else Script(sc.source, _join(h, texts), _join(b, texts))
+                for sc, h, b in split
+            )
+
+        filled = NodePart(
+            part.source,
+            part.debug if self.debug is None else tuple(_join(c, texts) for c in self.debug),
+            part.main if self.main is None else tuple(_join(c, texts) for c in self.main),
+            part.enabled if self.enabled is None else frozenset(_join(c, texts) for c in self.enabled),
+            part.disabled if self.disabled is None else frozenset(_join(c, texts) for c in self.disabled),
+            scripts(self.pre, part.pre),
+            scripts(self.post, part.post),
+            part.files if self.files is None else tuple((_join(n, texts), st) for n, st in self.files),
         )
-        self.last = (key, part)
-        return part
+        self.last = (key, filled)
+        return filled
 
 
 def part_for(

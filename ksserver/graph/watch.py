@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import threading
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ _MASK = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
 
 _libc = None
 _libc_lock = threading.Lock()
+_BUF = 65536
 
 
 def _lib():
@@ -41,9 +43,16 @@ def _lib():
     with _libc_lock:
         if _libc is None:
             try:
-                lib = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+                name = ctypes.util.find_library("c") or None
+                lib = ctypes.CDLL(name, use_errno=True)
                 lib.inotify_init1.argtypes = [ctypes.c_int]
                 lib.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+                # read() through PyDLL keeps the GIL: on the usual empty queue it returns at
+                # once, and a request thread that let the GIL go here could wait a switch
+                # interval (5 ms) for another thread to give it back
+                lib.read_keeping_gil = ctypes.PyDLL(name, use_errno=True).read
+                lib.read_keeping_gil.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+                lib.read_keeping_gil.restype = ctypes.c_ssize_t
                 _libc = lib
             except (OSError, AttributeError):
                 _libc = False
@@ -62,6 +71,7 @@ class DirWatch:
         self._pid: int | None = None
         self.ok = False
         self._closed = False
+        self._buf = ctypes.create_string_buffer(_BUF)
         #: moves (under the lock, before ``poll`` returns) whenever a change may have happened
         self.generation = 0
 
@@ -108,18 +118,22 @@ class DirWatch:
             return self.generation
 
     def _drain(self) -> bool:
+        read = _lib().read_keeping_gil
+        buf = self._buf
         seen = False
         while True:
-            try:
-                data = os.read(self._fd, 65536)
-            except BlockingIOError:
-                return seen
-            except OSError:
-                self.ok = False
-                return True
-            if not data:
-                return seen
-            seen = True
+            n = read(self._fd, buf, _BUF)
+            if n > 0:
+                seen = True
+                continue
+            if n < 0:
+                err = ctypes.get_errno()
+                if err == errno.EINTR:
+                    continue
+                if err not in (errno.EAGAIN, errno.EWOULDBLOCK):
+                    self.ok = False
+                    return True
+            return seen
 
     def close(self) -> None:
         with self._lock:
