@@ -17,6 +17,12 @@ takes a slot, so strangers get their 403 without ever holding one.
 Every fetch and completion is recorded as an install event, queued once its request has
 done its work and written by the app's ``EventWriter`` (``services.events``: grouped
 commits, flushed when the worker exits).
+
+Speed: the kickstart URL runs on ``hot_connection()`` (no ORM, autocommit, no ping); one
+read of the inventory revision per request, everything else answered from the revision
+memo and the per-host rendered cache while nothing it depends on changed. With ``warm``
+(``ksserver serve``'s default) a ``Warmer`` renders ahead the kickstarts of hosts set to
+install, so that a rack powered on at once is answered from memory.
 """
 
 from __future__ import annotations
