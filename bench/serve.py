@@ -1,6 +1,7 @@
 """Benchmark: ``ksserver serve`` against a bare Flask app under the same gunicorn settings.
 
     .venv/bin/python bench/serve.py [--hosts 1000] [--workers 2] [--seconds 3] [--rounds 3] [--cold]
+                                    [--installer-params]
 
 Builds a throw-away home (SQLite, or $KSSERVER_DATABASE_URL if set — it must be empty),
 adds N compute hosts set to install (as before a reinstall), each with an interface
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+KS_PATH = "/install/sbin/kickstart.cgi"  # --installer-params adds what the original's installers send
 KSSERVER = str(Path(sys.executable).parent / "ksserver")
 
 BARE = r'''
@@ -121,7 +123,7 @@ def sustained(port: int, source: str, seconds: float) -> tuple[float, int]:
     end = time.monotonic() + seconds
     start = time.monotonic()
     while time.monotonic() < end:
-        conn.request("GET", "/install/sbin/kickstart.cgi")
+        conn.request("GET", KS_PATH)
         resp = conn.getresponse()
         size = len(resp.read())
         errors += resp.status != 200
@@ -133,7 +135,7 @@ def sustained(port: int, source: str, seconds: float) -> tuple[float, int]:
 async def one(port: int, source: str) -> tuple[int, float]:
     t0 = time.monotonic()
     reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
-    writer.write(b"GET /install/sbin/kickstart.cgi HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+    writer.write(f"GET {KS_PATH} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
     await writer.drain()
     data = await reader.read()
     writer.close()
@@ -184,14 +186,20 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cold", action="store_true", help="serve with warm=no")
+    ap.add_argument("--installer-params", action="store_true",
+                    help="ask as the original's installers do: ?arch=x86_64&np=4 (recorded on first fetch)")
     opts = ap.parse_args()
+    global KS_PATH
+    if opts.installer_params:
+        KS_PATH += "?arch=x86_64&np=4"
     home = Path(tempfile.mkdtemp(prefix="ksserver-bench-"))
     env = dict(os.environ, KSSERVER_HOME=str(home))
     env.setdefault("KSSERVER_DATABASE_URL", f"sqlite:///{home / 'ksserver.db'}")
     t = time.monotonic()
     build(opts.hosts, env)
     print(f"built {opts.hosts} hosts set to install in {time.monotonic() - t:.1f} s "
-          f"({env['KSSERVER_DATABASE_URL'].split(':')[0]}); ksserver serve warm={'no' if opts.cold else 'yes'}")
+          f"({env['KSSERVER_DATABASE_URL'].split(':')[0]}); ksserver serve warm={'no' if opts.cold else 'yes'}; "
+          f"requests for {KS_PATH}")
     # the threads ksserver serve chooses (its share of max_concurrent_profiles), for the bare app too
     threads = max(1, -(-2 * (os.cpu_count() or 1) // opts.workers))
     ks_runs, bare_runs = [], []

@@ -228,3 +228,5 @@ class InventoryRevision(Base):
     __tablename__ = "inventory_revision"
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+    #: bumped instead of ``value`` by an UPDATE of only hosts.arch/cpus (migration 0004)
+    params: Mapped[int] = mapped_column(BigInteger, server_default="0")

@@ -19,7 +19,7 @@ from ksserver.db.models import InventoryRevision
 from ksserver.db.prepared import Prepared
 from ksserver.db.session import conn_of
 
-_REVISION = Prepared(select(InventoryRevision.value).where(InventoryRevision.id == 1))
+_REVISION = Prepared(select(InventoryRevision.value, InventoryRevision.params).where(InventoryRevision.id == 1))
 
 
 class RevisionMemo:
@@ -31,7 +31,7 @@ class RevisionMemo:
 
     def bind(self, db: Session | Connection) -> Callable[[Hashable, Callable[[], Any]], Any]:
         """Read the revision in ``db``'s transaction; returns ``cached(key, compute)``."""
-        revision = _REVISION.scalar(conn_of(db))
+        revision, params = _REVISION.rows(conn_of(db))[0]
         with self._lock:
             if revision != self._revision or len(self._data) > self._limit:
                 self._data = {}
@@ -46,6 +46,9 @@ class RevisionMemo:
                 return value
 
         cached.revision = revision  # type: ignore[attr-defined]
+        # what installers reported of their hosts (arch, cpus) moves this one only: host
+        # records are keyed by it as well (``one_or_all(..., version=cached.params)``)
+        cached.params = params  # type: ignore[attr-defined]
         return cached
 
 
@@ -66,13 +69,14 @@ class _Bulk:
 
 
 def one_or_all(cached, kind: str, key: Hashable, one: Callable[[], Any], everything: Callable[[], dict],
-               missing: Any = None) -> Any:
+               missing: Any = None, version: Hashable = None) -> Any:
     """``cached((kind, key), one)`` — until ``kind`` has missed ``BULK_AFTER`` times in this
     revision; then ``everything()`` (key → value for every key) is read once and answers the
     rest (``missing`` for a key it does not hold). An install storm then costs one statement
     for all hosts instead of one per host, while a revision that changes often (hosts
-    completing) never reads more than it is asked for."""
-    state = cached(("bulk", kind), _Bulk)
+    completing) never reads more than it is asked for. ``version``: a finer revision the
+    values also depend on (the host records on ``cached.params``)."""
+    state = cached(("bulk", kind, version), _Bulk)
     table = state.table
     if table is not None:
         return table.get(key, missing)
@@ -84,4 +88,4 @@ def one_or_all(cached, kind: str, key: Hashable, one: Callable[[], Any], everyth
             return state.table.get(key, missing)
         return one()
 
-    return cached((kind, key), compute)
+    return cached((kind, version, key), compute)

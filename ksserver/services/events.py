@@ -52,8 +52,10 @@ class EventWriter:
         self.written = 0
 
     def add(self, host_id: int, stage: str, remote_addr: str | None, detail: str | None = None) -> None:
-        row = {"host_id": host_id, "stage": stage, "at": datetime.now(timezone.utc),
-               "remote_addr": remote_addr, "detail": detail}
+        self._put({"host_id": host_id, "stage": stage, "at": datetime.now(timezone.utc),
+                   "remote_addr": remote_addr, "detail": detail})
+
+    def _put(self, row: dict) -> None:
         with self._cond:
             if not self._closed:
                 self._start()
@@ -96,9 +98,10 @@ class EventWriter:
                         self._urgent = False
                     self._cond.notify_all()
 
-    def _insert(self, rows: list[dict]) -> None:
+    def _insert(self, rows: list[dict]) -> int:
         with connection(self._url) as conn:
             conn.execute(_INSERT, rows)
+        return len(rows)
 
     def _write(self, rows: list[dict]) -> None:
         """One transaction for the batch; again once after a pause if the database was away;
@@ -106,7 +109,7 @@ class EventWriter:
         row does not cost the rest."""
         for attempt in (1, 2):
             try:
-                self._insert(rows)
+                events = self._insert(rows)
             except Exception as err:  # noqa: BLE001 - logged: the installs go on without their records
                 if isinstance(err, IntegrityError) or isinstance(err.__cause__, IntegrityError):
                     break
@@ -117,16 +120,14 @@ class EventWriter:
                 self.batches += 1
                 return
             self.batches += 1
-            self.written += len(rows)
+            self.written += events
             return
         for row in rows:
             try:
-                self._insert([row])
+                self.written += self._insert([row])
             except Exception as err:  # noqa: BLE001 - logged: the install goes on without its record
                 log.warning("install event %s of host %s not recorded: %s", row["stage"], row["host_id"],
                             str(err).splitlines()[0])
-            else:
-                self.written += 1
         self.batches += 1
 
     def flush(self, timeout: float = 10.0) -> bool:

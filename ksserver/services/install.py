@@ -104,9 +104,10 @@ def identify_record(
 
     ``glob``: the global attributes when already read in this transaction (saves a query);
     ``cached``: a revision memo's reader (``ksserver.db.revision``), or none."""
+    params = getattr(cached, "params", None)  # host records change with what installers report
     records = one_or_all(
         cached, "ip", remote_addr, lambda: tuple(queries.host_records_by_ip(session, remote_addr)),
-        lambda: queries.host_records_by_ip_all(session), missing=(),
+        lambda: queries.host_records_by_ip_all(session), missing=(), version=params,
     )
     by_addr = {r.id: r for r in records}
     if len(by_addr) > 1:
@@ -119,7 +120,7 @@ def identify_record(
         if known is not None and known.id != named_id:
             raise Forbidden(f"install token of another host presented from {remote_addr} ({known.name})")
         host = known if known is not None else cached(
-            ("record", named_id), lambda: queries.host_records_by_id(session, [named_id])[0]
+            ("record", params, named_id), lambda: queries.host_records_by_id(session, [named_id])[0]
         )
     else:
         host = known
@@ -161,28 +162,24 @@ def _check_params(arch: str | None, np: str | None) -> int | None:
     return None
 
 
-def apply_params(session: Session, host: Host, arch: str | None, np: str | None) -> None:
-    """The installer's ``arch=`` and ``np=`` (as the original: arch is stored, np is the CPU count)."""
-    cpus = _check_params(arch, np)
-    if arch is not None:
-        host.arch = arch
-    if cpus is not None:
-        host.cpus = cpus
-    session.flush()
-
-
-def apply_params_record(session: Session, rec: HostRecord, arch: str | None, np: str | None) -> HostRecord:
-    """``apply_params`` for a record: writes only what changed; returns the updated record."""
+def installer_params(rec: HostRecord, arch: str | None, np: str | None) -> tuple[HostRecord, dict]:
+    """The installer's ``arch=`` and ``np=`` (as the original: arch is stored, np is the CPU
+    count), checked (``BadRequest``): the record as they make it, for this request, and
+    what changed, to record (``record_params``)."""
     cpus = _check_params(arch, np)
     values: dict = {}
     if arch is not None and arch != rec.arch:
         values["arch"] = arch
     if cpus is not None and cpus != rec.cpus:
         values["cpus"] = cpus
-    if not values:
-        return rec
-    conn_of(session).execute(update(Host).where(Host.id == rec.id).values(**values))
-    return dataclasses.replace(rec, **values)
+    return (dataclasses.replace(rec, **values) if values else rec), values
+
+
+def record_params(db, host_id: int, values: dict) -> None:
+    """Store what an installer reported of its host. An UPDATE of only these columns moves
+    the inventory's ``params`` counter, not its revision (migration 0004): a storm of first
+    installs does not make every worker read its attributes again."""
+    conn_of(db).execute(update(Host).where(Host.id == host_id).values(**values))
 
 
 # The last rendered kickstart of each host, reused only while everything it is a function

@@ -191,7 +191,7 @@ def create_app(warm: bool = False) -> Flask:
         # The hot path: a Core connection, no ORM session. The revision read first (the
         # memo then answers the global attributes, the requester's record and attribute
         # levels from memory until the inventory changes), then — holding a slot — the
-        # installer's arch/np (written only when they change) and the kickstart.
+        # installer's arch/np (recorded when they changed) and the kickstart.
         held = False
         glob: dict[str, str] = {}
         cached = None
@@ -214,7 +214,9 @@ def create_app(warm: bool = False) -> Flask:
             return rec, install.mac_detail(macs)
 
         def produce(conn, rec):
-            rec = install.apply_params_record(conn, rec, request.args.get("arch"), request.args.get("np"))
+            rec, reported = install.installer_params(rec, request.args.get("arch"), request.args.get("np"))
+            if reported:
+                install.record_params(conn, rec.id, reported)
             return install.kickstart_record(conn, rec, glob, cached)
 
         try:

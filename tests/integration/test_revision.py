@@ -153,3 +153,37 @@ def test_prepared_reads_fail_with_the_same_one_line_errors(tmp_path):
         with connection(f"sqlite:///{tmp_path / 'empty.db'}") as conn:
             queries.host_records_by_ip(conn, "10.1.255.254")
     assert err.value.message == "the database has no ksserver schema: run `ksserver init` first"
+
+
+def test_what_installers_report_moves_only_the_params_counter(ks):
+    """arch and cpus (what an installer reports on its first fetch) bump ``params``; an
+    UPDATE of any other column of hosts bumps the revision — every column, so that a
+    column added later without its trigger fails here."""
+    from sqlalchemy import inspect
+
+    ks.ok("add", "host", "compute-0-0")
+    eng = create_engine(ks.url)
+
+    def counters():
+        with eng.connect() as conn:
+            return tuple(conn.execute(text("SELECT value, params FROM inventory_revision")).one())
+
+    samples = {"name": "'compute-0-9'", "rack": "7", "rank": "7", "runaction": "'os'", "installaction": "'x'",
+               "boot_action": "'install'", "install_token": "'tok'", "arch": "'i386'", "cpus": "16"}
+    try:
+        columns = {c["name"] for c in inspect(eng).get_columns("hosts")}
+        with eng.connect() as conn:
+            host = conn.execute(text("SELECT id, appliance_id, os_id FROM hosts WHERE name = 'compute-0-0'")).one()
+        samples.update(id=str(host[0]), appliance_id=str(host[1]), os_id=str(host[2]))
+        assert columns == set(samples), columns ^ set(samples)
+        for column in sorted(columns):
+            before = counters()
+            with eng.begin() as conn:
+                conn.execute(text(f"UPDATE hosts SET {column} = {samples[column]} WHERE id = {host[0]}"))
+            after = counters()
+            if column in ("arch", "cpus"):
+                assert after == (before[0], before[1] + 1), column
+            else:
+                assert after[0] > before[0] and after[1] == before[1], column
+    finally:
+        eng.dispose()

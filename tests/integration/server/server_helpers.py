@@ -22,3 +22,4 @@ def wait_for_status(ks, expect: dict[str, dict[str, str]], timeout: float = 10.0
         if time.monotonic() > deadline:
             raise AssertionError(f"install status never showed {expect}: {status}")
         time.sleep(0.1)
+

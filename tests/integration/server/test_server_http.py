@@ -35,9 +35,9 @@ def test_identification(ks, serve):
         r = srv.request(path, source="127.0.10.1")
         assert r.status == 200 and "compute-0-0" in r.body and r.body.strip(), r.body
         assert "compute-0-1" not in r.body
-    # arch and np are recorded
+    # arch and np are used at once and recorded
     r = srv.request(KS + "?arch=i386&np=4", source="127.0.10.2")
-    assert r.status == 200
+    assert r.status == 200 and "(Compute, linux/i386)" in r.body
     host = json.loads(ks.ok("list", "host", "compute-0-1", "--json"))[0]
     assert host["cpus"] == 4
     assert ks.ok("list", "host", "attr", "compute-0-1", "attr=arch").split()[-2] == "i386"
