@@ -141,40 +141,47 @@ def private_interfaces(
     else:
         for chunk in _chunks(sorted(set(ids))):
             rows += session.execute(stmt.where(Interface.host_id.in_(chunk))).all()
+    return _lowest_private((h, device, ip, mac, network_id == private) for h, device, ip, mac, network_id in rows)
+
+
+def _lowest_private(rows) -> dict[int, tuple[str | None, str | None]]:
+    """host → (ip, mac) of its private interface with the lowest device name, from rows of
+    (host, device, ip, mac, on the private network)."""
     out: dict[int, tuple[str, str | None, str | None]] = {}
-    for host_id, device, ip, mac, network_id in rows:
-        if network_id == private and (host_id not in out or device < out[host_id][0]):
+    for host_id, device, ip, mac, private in rows:
+        if private and (host_id not in out or device < out[host_id][0]):
             out[host_id] = (device, ip, mac)
     return {k: (v[1], v[2]) for k, v in out.items()}
 
 
 # --- one host, for the install server: prepared statements (db.prepared) -------------
 
-_BY_IP = Prepared(
-    _host_select().join(Interface, Interface.host_id == Host.id).where(Interface.ip == bindparam("ip")), "ip"
-)
+_WITH_IP = _host_select().add_columns(Interface.ip).join(Interface, Interface.host_id == Host.id)
+_BY_IP = Prepared(_WITH_IP.where(Interface.ip == bindparam("ip")), "ip")
+_ALL_IPS = Prepared(_WITH_IP.where(Interface.ip.isnot(None)))
 
 
-def host_records_by_ip(db: Session | Connection, ip: str) -> list[HostRecord]:
-    """The host records whose interfaces carry ``ip`` (one per host), in one statement."""
-    out: dict[int, HostRecord] = {}
-    for row in _BY_IP.rows(conn_of(db), ip=ip):
-        out.setdefault(row[0], HostRecord(*row))
-    return list(out.values())
-
-
-def host_records_by_ip_all(db: Session | Connection) -> dict[str, tuple[HostRecord, ...]]:
-    """``host_records_by_ip`` for every address at once (one statement)."""
+def _by_ip(rows) -> dict[str, tuple[HostRecord, ...]]:
+    """address → the records of the hosts carrying it (one per host), from rows of a host
+    record's columns and an address."""
     records: dict[int, HostRecord] = {}
     out: dict[str, dict[int, HostRecord]] = defaultdict(dict)
-    for row in conn_of(db).execute(_host_select().add_columns(Interface.ip).join(Interface, Interface.host_id == Host.id)):
-        if row[-1] is None:
-            continue
+    for row in rows:
         rec = records.get(row[0])
         if rec is None:
             rec = records[row[0]] = HostRecord(*row[:-1])
         out[row[-1]][rec.id] = rec
     return {ip: tuple(by_id.values()) for ip, by_id in out.items()}
+
+
+def host_records_by_ip(db: Session | Connection, ip: str) -> list[HostRecord]:
+    """The host records whose interfaces carry ``ip`` (one per host), in one statement."""
+    return list(_by_ip(_BY_IP.rows(conn_of(db), ip=ip)).get(ip, ()))
+
+
+def host_records_by_ip_all(db: Session | Connection) -> dict[str, tuple[HostRecord, ...]]:
+    """``host_records_by_ip`` for every address at once (one statement)."""
+    return _by_ip(_ALL_IPS.rows(conn_of(db)))
 
 
 def _level(n: int, model, owner_col):
@@ -215,14 +222,13 @@ def own_levels(db: Session | Connection, host_id: int) -> tuple[dict[str, str], 
     """One host's own attributes and its private (ip, mac), lowest device first, in one
     statement: the same answers as ``host_attrs`` and ``private_interfaces`` for that host."""
     own: dict[str, str] = {}
-    private = None
+    interfaces = []
     for n, name, value, mac, network in _OWN_LEVELS.rows(conn_of(db), owner3=host_id, owner4=host_id):
         if n == 4:
-            if network == "private" and (private is None or name < private[0]):
-                private = (name, value, mac)
+            interfaces.append((host_id, name, value, mac, network == "private"))
         else:
             own[name] = value
-    return own, (private[1], private[2]) if private else None
+    return own, _lowest_private(interfaces).get(host_id)
 
 
 def own_levels_all(db: Session | Connection) -> dict[int, tuple[dict[str, str], tuple[str | None, str | None] | None]]:

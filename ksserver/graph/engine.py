@@ -70,11 +70,8 @@ class Profile:
     attrs: Mapping[str, Any]
     nodes: tuple[str, ...]
     #: (path, stamp) of every node directory and node file this profile was built from,
-    #: as they were when read: a cache of its output is valid while ``stamps_hold()``.
+    #: as they were when read
     stamps: tuple[tuple[str, tuple[int, int] | None], ...] = ()
-
-    def stamps_hold(self) -> bool:
-        return all(_stamp(path) == stamp for path, stamp in self.stamps)
 
     def xml(self) -> str:
         """The original's ``list host xml`` text: XML declaration, DOCTYPE, ``<kickstart>``."""
@@ -86,15 +83,30 @@ class Profile:
         return kickstart_text(self.element, self.attrs)
 
 
+def _recent(seen: tuple[int, float], generation: int, now: float) -> bool:
+    """Checked at this watch generation, less than ``FULL_CHECK_SECONDS`` ago."""
+    return seen[0] == generation and now - seen[1] < FULL_CHECK_SECONDS
+
+
 class Freshness:
-    """When a cached output's stamps were last known to hold: ``Graph.unchanged(mark)``
-    re-checks them only when the graph's watch saw a change or the mark is old."""
+    """Files read for a cached output, with their stamps, and when those were last known to
+    hold: ``holds`` looks at the files again only when the graph's watch saw a change (the
+    generation moved) or the last look is old."""
 
     __slots__ = ("stamps", "seen")
 
-    def __init__(self, stamps: tuple, generation: int, at: float):
+    def __init__(self, stamps: tuple, generation: int):
         self.stamps = stamps
-        self.seen = (generation, at)  # one attribute: threads replace it whole
+        self.seen = (generation, time.monotonic())  # one attribute: threads replace it whole
+
+    def holds(self, generation: int) -> bool:
+        now = time.monotonic()
+        if _recent(self.seen, generation, now):
+            return True
+        if all(_stamp(path) == stamp for path, stamp in self.stamps):
+            self.seen = (generation, now)
+            return True
+        return False
 
 
 def _stamp(path: Path | str) -> tuple[int, int] | None:
@@ -117,7 +129,8 @@ class Graph:
         self.name = graph
         self.files = tuple(files)
         self._stamp = stamp
-        self._quick: tuple[tuple[str, tuple[int, int] | None], ...] = ()  # see _still_current
+        # the graph directories' and graph files' stamps (see load): whether it still stands
+        self._mark = Freshness((), -1)
         self.edges: tuple[Edge, ...] = tuple(e for _, f in files for e in f.edges)
         self.orders: tuple[OrderEdge, ...] = tuple(o for _, f in files for o in f.orders)
         self.adjacency: dict[str, list[Edge]] = {}
@@ -134,8 +147,7 @@ class Graph:
         self._node_dir_strs = tuple(str(p) for p in self._node_dirs)
         self._lock = threading.Lock()
         self._watch: DirWatch = DirWatch(())
-        self._verified = (-1, 0.0)  # (watch generation, time) when the stamps last held
-        self._sources_seen = (-1, 0.0)  # the same for the node listing and _sources_memo
+        self._sources_seen = (-1, 0.0)  # (watch generation, time) of the node listing and _sources_memo
         self._sources_memo: dict[str, list[NodeSource]] = {}
 
     # -- loading ---------------------------------------------------------------------
@@ -156,24 +168,11 @@ class Graph:
                 found.append((p, _label(dirs, i, p)))
         return tuple(parts), found
 
-    def _still_current(self) -> bool:
-        """The cheap check of a cached graph, on every request: the graph directories'
-        stamps (a file added or removed changes them) and each known file's, by plain
-        ``os.stat`` — no listing, no path objects."""
-        return all(_stamp(path) == stamp for path, stamp in self._quick)
-
     def _fresh(self) -> bool:
-        """Whether this cached graph still stands: the watch first (one read), the stamps
-        when it saw something, cannot tell, or they were last checked a while ago."""
-        generation = self._watch.poll()
-        now = time.monotonic()
-        seen_gen, seen_at = self._verified
-        if generation == seen_gen and now - seen_at < FULL_CHECK_SECONDS:
-            return True
-        if self._still_current():
-            self._verified = (generation, now)
-            return True
-        return False
+        """Whether this cached graph still stands: the watch first (one read), then, when it
+        saw something, cannot tell or a while has passed, a plain ``os.stat`` of the graph
+        directories (a file added or removed changes them) and each known graph file."""
+        return self._mark.holds(self._watch.poll())
 
     @property
     def generation(self) -> int:
@@ -183,19 +182,11 @@ class Graph:
     def unchanged(self, mark: Freshness) -> bool:
         """Whether the files behind ``mark`` (a cached output's stamps) are as they were;
         call after ``Graph.load`` returned this graph in the same request."""
-        generation = self._watch.generation
-        now = time.monotonic()
-        seen_gen, seen_at = mark.seen
-        if seen_gen == generation and now - seen_at < FULL_CHECK_SECONDS:
-            return True
-        if all(_stamp(path) == stamp for path, stamp in mark.stamps):
-            mark.seen = (generation, now)
-            return True
-        return False
+        return mark.holds(self._watch.generation)
 
     def freshness(self, stamps: tuple, generation: int) -> Freshness:
         """A mark for output built from ``stamps``, all read after ``generation`` was."""
-        return Freshness(stamps, generation, time.monotonic())
+        return Freshness(stamps, generation)
 
     @classmethod
     def _watch_for(cls, dirs: Sequence[Path], graph: str) -> DirWatch:
@@ -234,16 +225,14 @@ class Graph:
         quick += tuple((str(p), _stamp(p)) for p, _label in found)
         hit = cls._cache.get(key)
         if hit is not None and hit._stamp == stamp:
-            hit._quick = quick
-            hit._verified = (generation, time.monotonic())
+            hit._mark = Freshness(quick, generation)
             return hit
         if not found:
             raise KsError(f'graph "{graph}" has no graph files (looked in {", ".join(str(d / "graphs" / graph) for d in dirs)})')
         files = [(p, parse_graph_file(p, label)) for p, label in found]
         g = cls(dirs, graph, files, stamp)
-        g._quick = quick
+        g._mark = Freshness(quick, generation)
         g._watch = watch
-        g._verified = (generation, time.monotonic())
         with cls._cache_lock:
             cls._cache[key] = g
         return g
@@ -374,8 +363,7 @@ class Graph:
         # the node listing and each node's files, verified (stat) only when the directory
         # watch saw something or a while has passed; the generation is read before any stat
         generation, now = self._watch.generation, time.monotonic()
-        seen_gen, seen_at = self._sources_seen
-        fast = seen_gen == generation and now - seen_at < FULL_CHECK_SECONDS
+        fast = _recent(self._sources_seen, generation, now)
         if not fast:
             self._refresh_listing()
             self._sources_memo = {}

@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from ksserver.errors import KsError
-from ksserver.nodes.cond import CoercedAttrs, make_cond
+from ksserver.nodes.cond import CoercedAttrs, Cond, make_cond
 from ksserver.templating import render
 
 __all__ = ["NodePart", "assemble", "kickstart_text", "node_part", "part_inputs", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
@@ -86,6 +86,14 @@ class NodePart:
     files: tuple[tuple[str, tuple[str | None, str | None]], ...]
 
 
+def _tag_cond(el: etree._Element, file: str) -> Cond | None:
+    """The condition of one tag (its arch/os/release/cond attributes), or ``None``."""
+    get = el.get
+    if get("cond") is None and get("arch") is None and get("os") is None and get("release") is None:
+        return None
+    return make_cond(_where(file, el), get("arch"), get("os"), get("release"), get("cond"))
+
+
 class _Gen:
     def __init__(self, view: CoercedAttrs, files_seen: Mapping[str, tuple[str | None, str | None]]):
         self.view = view
@@ -106,10 +114,8 @@ class _Gen:
         )
 
     def ok(self, el: etree._Element, file: str) -> bool:
-        get = el.get
-        if get("cond") is None and get("arch") is None and get("os") is None and get("release") is None:
-            return True
-        return make_cond(_where(file, el), get("arch"), get("os"), get("release"), get("cond"))(self.view)
+        cond = _tag_cond(el, file)
+        return cond is None or cond(self.view)
 
     # -- the node blocks -------------------------------------------------------------
     def node(self, block: etree._Element) -> None:
@@ -293,14 +299,14 @@ def part_inputs(block: etree._Element) -> tuple[tuple[str, ...], tuple[str, ...]
     for el in block.iter():
         if not isinstance(el.tag, str):
             continue
-        get = el.get
-        if get("cond") is not None or get("arch") is not None or get("os") is not None or get("release") is not None:
-            try:
-                names |= make_cond(_where("?", el), get("arch"), get("os"), get("release"), get("cond")).names
-            except KsError:
-                pass
+        try:
+            cond = _tag_cond(el, "?")
+        except KsError:
+            cond = None
+        if cond is not None:
+            names |= cond.names
         if el.tag == "file":
-            files.add((get("name") or "").strip())
+            files.add((el.get("name") or "").strip())
     return tuple(sorted(names)), tuple(sorted(files))
 
 

@@ -239,17 +239,23 @@ def part_for(
     return part
 
 
+def _with(attrs: Mapping[str, Any], sentinels: tuple[tuple[str, str], ...]) -> Mapping[str, Any]:
+    """``attrs`` with each slotted entity standing as its sentinel."""
+    if not sentinels:
+        return attrs
+    values = dict(attrs)
+    values.update(sentinels)
+    return values
+
+
 def _cached(src: _Source, key: tuple, slots: list[tuple[int, str, str]], block_of, attrs, view,
             files_seen: Files) -> NodePart | None:
     entry = src.entries.get(key)
     block = None
     if entry is None:
-        values = attrs
-        if slots:
-            values = dict(attrs)
-            values.update((name, _sentinel(i)) for i, name, _ in slots)
-        block = block_of(values)
-        entry = _Entry(block, tuple((name, _sentinel(i)) for i, name, _ in slots))
+        sentinels = tuple((name, _sentinel(i)) for i, name, _ in slots)
+        block = block_of(_with(attrs, sentinels))
+        entry = _Entry(block, sentinels)
         with src.lock:
             if len(src.entries) >= _PER_SOURCE:
                 src.entries.clear()
@@ -262,11 +268,7 @@ def _cached(src: _Source, key: tuple, slots: list[tuple[int, str, str]], block_o
         part = entry.parts[inputs]
     except KeyError:
         if block is None:
-            values = attrs
-            if entry.sentinels:
-                values = dict(attrs)
-                values.update(entry.sentinels)
-            block = block_of(values)
+            block = block_of(_with(attrs, entry.sentinels))
         part = node_part(block, view, files_seen)
         if entry.sentinels:
             if tuple(_count(part, s) for _, s in entry.sentinels) == entry.counts:

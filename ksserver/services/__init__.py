@@ -6,6 +6,6 @@ server's kickstart path uses ``hot_connection()``: no ORM session, autocommit, n
 take the session first and return plain values (records, tables, text).
 """
 
-from ksserver.db.session import Disconnected, connection, hot_connection, transaction
+from ksserver.db.session import Disconnected, hot_connection, transaction
 
-__all__ = ["Disconnected", "connection", "hot_connection", "transaction"]
+__all__ = ["Disconnected", "hot_connection", "transaction"]

@@ -197,9 +197,3 @@ def _hosts(session: Session, ids: list[int]) -> list[Host]:
     for i in range(0, len(ids), 5000):
         out += session.scalars(select(Host).where(Host.id.in_(ids[i : i + 5000]))).all()
     return out
-
-
-def host_by_token(session: Session, token: str) -> Host | None:
-    if not token:
-        return None
-    return session.scalar(select(Host).where(Host.install_token == token))

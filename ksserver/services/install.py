@@ -21,7 +21,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -228,7 +228,7 @@ def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str], ca
     return text
 
 
-def warm(conn, cached, glob: dict[str, str], limit: int | None = None) -> int:
+def warm(conn, cached, glob: dict[str, str]) -> int:
     """Render ahead the kickstarts of hosts set to install that this process has not rendered
     yet, into the caches the kickstart URL reads (``cached``: the revision memo's reader).
 
@@ -245,8 +245,6 @@ def warm(conn, cached, glob: dict[str, str], limit: int | None = None) -> int:
         except KsError:
             continue
         done += 1
-        if limit is not None and done >= limit:
-            break
     return done
 
 

@@ -70,7 +70,6 @@ class Warmer:
     def __init__(self, memo: RevisionMemo, every: float = 2.0):
         self.memo = memo
         self.every = every
-        self.rendered = 0
         self._done: int | None = None
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
@@ -92,7 +91,6 @@ class Warmer:
             glob = cached("globals", lambda: install.global_attrs(conn))
             done = install.warm(conn, cached, glob)
             self._done = cached.revision
-        self.rendered += done
         if done == 1:
             log.info("rendered 1 kickstart ahead of its host's request")
         elif done:
@@ -168,13 +166,10 @@ def create_app(warm: bool = False) -> Flask:
             return _text(f"forbidden: {err.message}", 403)
         except install.BadRequest as err:
             return _text(err.message, 400)
-        except Disconnected as err:
-            if retry:
+        except KsError as err:
+            if retry and isinstance(err, Disconnected):
                 log.warning("%s: %s; trying again on a new connection", stage, err.message)
                 return guarded(stage, produce, mimetype, identify, unit, retry=False)
-            log.error("%s: %s", stage, err.message)
-            return _text(f"error: {err.message}", 500)
-        except KsError as err:
             log.error("%s: %s", stage, err.message)
             return _text(f"error: {err.message}", 500)
         except Exception:  # noqa: BLE001 - logged, and the installer gets a one-line 500
@@ -199,9 +194,9 @@ def create_app(warm: bool = False) -> Flask:
         def limited_who(conn):
             # who first (cheap, memoised): a stranger is refused without taking a slot, so
             # a flood of them cannot hold real installers back; then a generation slot
-            nonlocal held, cached
+            nonlocal held, cached, glob
             cached = memo.bind(conn)
-            glob.update(cached("globals", lambda: install.global_attrs(conn)))
+            glob = cached("globals", lambda: install.global_attrs(conn))  # never mutated
             macs = install.parse_mac_headers(request.headers.items())
             rec = install.identify_record(
                 conn, request.remote_addr or "", request.args.get("token"), macs, glob, cached

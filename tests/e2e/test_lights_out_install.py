@@ -28,6 +28,7 @@ import libvirt
 import pytest
 
 from libvirt_env import E2E_USER, remove_paths
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -55,16 +56,6 @@ class Cli:
 
     def status(self, vm: str) -> str:
         return self.json("list", "host", "vm", vm, "status=y")[0]["status"]
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def own_disk(cli: Cli, vm: str) -> None:
@@ -128,7 +119,7 @@ def test_vm_installs_lights_out_from_ksserver(installer_image, libvirt_env, e2e_
         with open(server_log, "w") as log:
             server = subprocess.Popen([EXE, "serve", f"bind=127.0.0.1:{port}", "workers=1"], env=env,
                                       stdout=log, stderr=subprocess.STDOUT)
-        wait_until(lambda: _listening(port), 30, "ksserver serve to listen")
+        wait_until(lambda: _listening(port), "ksserver serve to listen", 30, 0.5)
 
         # the installer starts from ksserver's own domain XML, with the token in its command line
         config = cli("report", "host", "vm", "config", "frontend-0-0-0")
@@ -137,15 +128,15 @@ def test_vm_installs_lights_out_from_ksserver(installer_image, libvirt_env, e2e_
         cli("start", "host", "vm", "frontend-0-0-0")
         assert cli.status("frontend-0-0-0") == "active"
 
-        wait_until(lambda: cli.status("frontend-0-0-0") == "shutoff", 90, "the installer to power off")
+        wait_until(lambda: cli.status("frontend-0-0-0") == "shutoff", "the installer to power off", 90, 0.5)
         console = Path(run_dir, "frontend-0-0-0.log").read_text(errors="replace")
         shutil.copy(Path(run_dir, "frontend-0-0-0.log"), Path(e2e_artifacts) / "frontend-0-0-0.console.log")
         assert "ks-installer: kickstart ok" in console, console[-2000:]
 
         # the server saw each step, from that host, with its MAC header (events are written
         # behind the responses, within a fraction of a second)
-        wait_until(lambda: "installed" in [s for s, _ in _events(env, "frontend-0-0-0")], 10,
-                   "the completion to be recorded")
+        wait_until(lambda: "installed" in [s for s, _ in _events(env, "frontend-0-0-0")],
+                   "the completion to be recorded", 10, 0.5)
         events = _events(env, "frontend-0-0-0")
         stages = [stage for stage, _detail in events]
         for stage in ("site.attrs", "rolls.xml", "profile", "installed"):

@@ -165,7 +165,7 @@ def test_driver_errors_name_vm_and_container(drv):
     drv.define(render_domain_xml(spec(n)))
     with pytest.raises(KsError, match=f"^cannot stop VM {n} on vm-container-0-0: .*not running"):
         drv.stop(n)
-    with pytest.raises(KsError, match=f"^cannot restore VM /nonexistent.saved on vm-container-0-0: "):
+    with pytest.raises(KsError, match="^cannot restore VM /nonexistent.saved on vm-container-0-0: "):
         drv.restore("/nonexistent.saved")
 
 
@@ -231,7 +231,7 @@ def test_start_accepts_xml(drv):
 def test_failing_start_undefines_what_it_defined(drv):
     n = drv.new_name()
     faulty = FaultyDriver(drv, "start")
-    with pytest.raises(KsError, match=f"cannot start on vm-container-0-0: injected failure"):
+    with pytest.raises(KsError, match="cannot start on vm-container-0-0: injected failure"):
         start_vm(faulty, spec(n))
     assert not drv.exists(n)
     assert faulty.calls == ["exists", "define", "start", "exists", "state", "undefine"]

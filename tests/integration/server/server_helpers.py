@@ -10,16 +10,14 @@ def wait_for_status(ks, expect: dict[str, dict[str, str]], timeout: float = 10.0
     """``list host status`` once it shows ``expect`` (host → column → value). Install events
     are written behind the responses (``services.events``: within a fraction of a second),
     so a test that reads them right after a request waits for them; it fails as the plain
-    assertion would, showing the last status, if they never come."""
+    assertion would if they never come."""
     import json
-    import time
 
-    deadline = time.monotonic() + timeout
-    while True:
+    from waiting import wait_until
+
+    def shown():
         status = {r["host"]: r for r in json.loads(ks.ok("list", "host", "status", "--json"))}
-        if all(all(status.get(h, {}).get(k) == v for k, v in cols.items()) for h, cols in expect.items()):
-            return status
-        if time.monotonic() > deadline:
-            raise AssertionError(f"install status never showed {expect}: {status}")
-        time.sleep(0.1)
+        ok = all(all(status.get(h, {}).get(k) == v for k, v in cols.items()) for h, cols in expect.items())
+        return status if ok else None
 
+    return wait_until(shown, f"install status to show {expect}", timeout, 0.1)

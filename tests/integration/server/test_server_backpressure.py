@@ -24,13 +24,13 @@ import select
 import signal
 import socket
 import struct
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from server_helpers import add_compute, wait_for_status
+from waiting import wait_until
 
 KS = "/install/sbin/kickstart.cgi"
 LIMIT = 2
@@ -81,14 +81,8 @@ def _start(ks, serve, site: Path):
     return serve(ks, "workers=1", "threads=8", extra_env={"KSSERVER_GRAPH": str(site)})
 
 
-def _wait(predicate, what: str, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+def _wait(predicate, what: str):
+    return wait_until(predicate, what, TIMEOUT, 0.02)
 
 
 @dataclass
