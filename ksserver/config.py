@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SHIPPED_GRAPH_DIR = PACKAGE_DIR.parent / "data" / "graph"
+SHIPPED_GRAPH_DIR = PACKAGE_DIR / "data" / "graph"  # inside the package: a wheel carries it
 DEMO_SITE_ATTRS = PACKAGE_DIR / "data" / "demo-site.attrs"
 
 
