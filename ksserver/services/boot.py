@@ -1,13 +1,12 @@
 """Boot state: what a host's next boot does, and the install token that proves who it is.
 
 Rule: setting a host to ``install`` mints a fresh token (revoking any older one); setting it
-to ``os`` revokes it. The token travels in the install boot arguments (``install_args``),
+to ``os`` revokes it. The token travels in the install boot arguments (``bootfiles.install_args``),
 so an installer behind NAT can still prove which host it is.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from sqlalchemy import select
@@ -15,11 +14,9 @@ from sqlalchemy.orm import Session
 
 from ksserver.db.models import Bootaction, Host
 from ksserver.errors import KsError
-from ksserver.services import selection
+from ksserver.services import bootfiles, selection
 
 BOOT_ACTIONS = ("install", "os", "run")
-_KS_URL = re.compile(r"(?<!\S)ks=(\S+)")
-_KS_BARE = re.compile(r"(?<!\S)ks(?!\S)")
 
 
 def set_boot_action(session: Session, host: Host, action: str) -> str | None:
@@ -30,22 +27,6 @@ def set_boot_action(session: Session, host: Host, action: str) -> str | None:
     host.install_token = secrets.token_urlsafe(24) if action == "install" else None
     session.flush()
     return host.install_token
-
-
-def install_args(args: str | None, token: str | None, kickstart_url: str) -> str:
-    """Boot arguments that carry the install token: ``ks=URL`` gains ``token=``; a bare
-    ``ks`` (find the server by DHCP) becomes ``ks=<kickstart_url>?token=``."""
-    text = args or ""
-    if not token:
-        return text
-    match = _KS_URL.search(text)
-    if match:
-        url = match.group(1)
-        joined = f"{url}{'&' if '?' in url else '?'}token={token}"
-        return text[: match.start(1)] + joined + text[match.end(1) :]
-    if _KS_BARE.search(text):
-        return _KS_BARE.sub(f"ks={kickstart_url}?token={token}", text, count=1)
-    return text
 
 
 # --- bootactions: named kernel/ramdisk/args triples (spec §5.1, §5.2) -----------------------
@@ -144,7 +125,6 @@ def _users_of(session: Session, action: str) -> list[str]:
 
 
 def _refresh(session: Session, names: list[str]) -> None:
-    from ksserver.services import bootfiles  # bootfiles builds on this module
 
     bootfiles.refresh(session, names)
 

@@ -4,12 +4,13 @@ Rule: the text of every file comes from one function, ``bootfiles``, that reads 
 selection in a fixed number of queries; ``sync`` writes each file atomically (a temporary
 file in the same directory, then ``rename``) and removes the file of a host with no next
 boot, so that PXE falls back to ``default``. A host set to install carries its install
-token in its kernel arguments (``boot.install_args``).
+token in its kernel arguments (``install_args``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from ksserver import config
 from ksserver.db.models import Bootaction, GlobalAttr, Host, VMNode
 from ksserver.errors import KsError
-from ksserver.services import attributes, boot, selection
+from ksserver.services import attributes, selection
 from ksserver.templating import environment
 
 
@@ -34,6 +35,26 @@ class BootFile:
     host: str
     name: str  # file name under pxelinux.cfg/ ("default", "0A01FFFE")
     text: str | None  # None: the file must not exist
+
+
+_KS_URL = re.compile(r"(?<!\S)ks=(\S+)")
+_KS_BARE = re.compile(r"(?<!\S)ks(?!\S)")
+
+
+def install_args(args: str | None, token: str | None, kickstart_url: str) -> str:
+    """Boot arguments that carry the install token: ``ks=URL`` gains ``token=``; a bare
+    ``ks`` (find the server by DHCP) becomes ``ks=<kickstart_url>?token=``."""
+    text = args or ""
+    if not token:
+        return text
+    match = _KS_URL.search(text)
+    if match:
+        url = match.group(1)
+        joined = f"{url}{'&' if '?' in url else '?'}token={token}"
+        return text[: match.start(1)] + joined + text[match.end(1) :]
+    if _KS_BARE.search(text):
+        return _KS_BARE.sub(f"ks={kickstart_url}?token={token}", text, count=1)
+    return text
 
 
 def hex_ip(ip: str) -> str:
@@ -92,7 +113,7 @@ class PxeTemplate:
 
 def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: str | None,
              template: PxeTemplate | None = None) -> str:
-    args = boot.install_args(action.args, token, kickstart_url(attrs))
+    args = install_args(action.args, token, kickstart_url(attrs))
     if "ksdevice=" in args and ip:
         args += (
             f" ip={ip} gateway={attrs.get('Kickstart_PrivateGateway', '')}"

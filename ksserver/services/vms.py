@@ -39,7 +39,7 @@ from ksserver.db.models import (
 )
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError, NotFound
-from ksserver.services import attributes, boot, lookup, selection, validate
+from ksserver.services import attributes, boot, bootfiles, lookup, selection, validate
 
 FRONTEND_INSTALL = "install vm frontend"
 COMPUTE_INSTALL = "install vm"
@@ -748,7 +748,7 @@ def domain_spec(session: Session, b: _VMBoot) -> power.DomainSpec:
         ba = _bootaction(session, b.host.installaction, info.name, "install")
         if ba is None:
             raise KsError(f"VM {info.name} is set to install but has no install action")
-        cmdline = boot.install_args(ba.args, b.host.install_token, _ks_url(attrs))
+        cmdline = bootfiles.install_args(ba.args, b.host.install_token, _ks_url(attrs))
         extra = " ".join(f"{k}={v}" for k, v in _network_suffix(b).items() if v)
         cmdline = f"{cmdline} {extra}".strip() if extra else cmdline
         bootspec = power.Boot("install", ba.kernel or "", ba.ramdisk or "", cmdline)
