@@ -17,6 +17,7 @@ from ksserver.attrs.precedence import (
     explain,
     resolve,
 )
+from ksserver.attrs import defaults
 from ksserver.attrs.names import check_name, check_settable, check_value
 from ksserver.attrs.siteattrs import format_site_attrs, parse_site_attrs
 
@@ -28,6 +29,7 @@ __all__ = [
     "Level",
     "Resolved",
     "check_name",
+    "defaults",
     "check_settable",
     "check_value",
     "explain",

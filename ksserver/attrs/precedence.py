@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -45,33 +45,39 @@ class Resolved:
     source: Level
 
 
-def resolve(
-    intrinsic: Mapping[str, str | None],
-    layers: Mapping[Level, Mapping[str, str]],
-) -> dict[str, Resolved]:
-    """Overlay the levels in precedence order on top of the intrinsic values."""
-    out: dict[str, Resolved] = {
-        k: Resolved(v, Level.INTRINSIC) for k, v in intrinsic.items() if v is not None
-    }
-    for level in LEVELS:
-        for name, value in layers.get(level, {}).items():
+def _fold(base: Mapping[str, Resolved], layers: Iterable[tuple[Level, Mapping[str, str]]]) -> dict[str, Resolved]:
+    """The one precedence fold: each layer, least specific first, overrides what is below."""
+    out = dict(base)
+    for level, layer in layers:
+        for name, value in layer.items():
             out[name] = Resolved(value, level)
     return out
 
 
+def resolve(
+    intrinsic: Mapping[str, str | None],
+    layers: Mapping[Level, Mapping[str, str]],
+) -> dict[str, Resolved]:
+    """Overlay the levels in precedence order on top of the intrinsic values (one host)."""
+    resolver = BulkResolver(layers.get(Level.GLOBAL, {}))
+    shared = resolver.shared(None, layers.get(Level.OS, {}), layers.get(Level.APPLIANCE, {}))
+    return resolver.host(intrinsic, shared, layers.get(Level.HOST, {}))
+
+
 class BulkResolver:
-    """``resolve`` for many hosts at once: the levels that hosts share (global, OS,
-    appliance) are merged once per (OS, appliance) pair, then each host's own values go on
-    top. Same order, same answers as ``resolve``; far fewer objects for 10,000 hosts."""
+    """Resolution for any number of hosts, and the only one (``resolve`` is it for one
+    host): the levels hosts share (global, OS, appliance) are folded once per (OS,
+    appliance) pair, then each host's intrinsic values go under them and its own values on
+    top — far fewer objects for 10,000 hosts than folding every level per host."""
 
     def __init__(self, global_layer: Mapping[str, str]):
         self._global = global_layer
-        self._shared: dict[tuple, dict[str, Resolved]] = {}
+        self._shared: dict[Hashable, dict[str, Resolved]] = {}
 
-    def shared(self, key: tuple, os_layer: Mapping[str, str], appliance_layer: Mapping[str, str]) -> dict[str, Resolved]:
+    def shared(self, key: Hashable, os_layer: Mapping[str, str], appliance_layer: Mapping[str, str]) -> dict[str, Resolved]:
         merged = self._shared.get(key)
         if merged is None:
-            merged = resolve({}, {Level.GLOBAL: self._global, Level.OS: os_layer, Level.APPLIANCE: appliance_layer})
+            merged = _fold({}, ((Level.GLOBAL, self._global), (Level.OS, os_layer), (Level.APPLIANCE, appliance_layer)))
             self._shared[key] = merged
         return merged
 
@@ -80,10 +86,8 @@ class BulkResolver:
         intrinsic: Mapping[str, str | None], shared: Mapping[str, Resolved], host_layer: Mapping[str, str]
     ) -> dict[str, Resolved]:
         out = {k: Resolved(v, Level.INTRINSIC) for k, v in intrinsic.items() if v is not None}
-        out.update(shared)
-        for name, value in host_layer.items():
-            out[name] = Resolved(value, Level.HOST)
-        return out
+        out.update(shared)  # the shared levels, already folded, over the intrinsic values
+        return _fold(out, ((Level.HOST, host_layer),))
 
 
 def explain(

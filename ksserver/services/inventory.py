@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ksserver.attrs import defaults
 from ksserver.db.models import OS, Appliance, Host, Interface, Network
 from ksserver.errors import KsError, NotFound
 from ksserver.services import lookup, selection, validate
@@ -49,7 +50,7 @@ def add_host(
     host = Host(
         name=name,
         appliance_id=app.id,
-        os_id=lookup.os_(session, os or "linux").id,
+        os_id=lookup.os_(session, os or defaults.DEFAULT_OS).id,
         rack=validate.integer(rack, "rack", 0),
         rank=validate.integer(rank, "rank", 0),
         cpus=validate.integer(cpus if cpus is not None else 1, "cpus", 1),

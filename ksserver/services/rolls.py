@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ksserver.attrs import defaults
 from ksserver.db.models import HostRoll, Roll
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError, NotFound
@@ -35,7 +36,7 @@ def _need(value, what: str) -> str:
 def add_roll(session: Session, name: str, version, arch, os=None, url=None) -> None:
     _need(version, "a version (version=…)")
     _need(arch, "an architecture (arch=…)")
-    os = os or "linux"
+    os = os or defaults.DEFAULT_OS
     if _roll(session, name, version, arch, os) is not None:
         raise KsError(f"roll {name}/{version}/{arch}/{os} exists")
     session.add(Roll(name=name, version=version, arch=arch, os=os, url=url or None, enabled=True))
@@ -87,7 +88,7 @@ def set_host_roll(session: Session, selectors: Sequence[str], name, version, arc
     _need(name, "a roll name")
     _need(version, "a roll version")
     _need(arch, "a roll architecture")
-    os = os or "linux"
+    os = os or defaults.DEFAULT_OS
     hosts = _frontends(session, selectors, change=True)
     roll = _roll(session, name, version, arch, os)
     if roll is None:

@@ -7,14 +7,13 @@ checks what exists first, so running it again changes nothing but the attributes
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ksserver import config
-from ksserver.attrs import INTRINSIC, Level, parse_site_attrs
+from ksserver.attrs import INTRINSIC, Level, defaults, parse_site_attrs
 from ksserver.db.models import OS, Appliance, Host, Network
 from ksserver.errors import KsError
 from ksserver.services import attributes, boot, inventory
@@ -75,8 +74,8 @@ def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -
     if missing:
         raise KsError("site.attrs lacks " + ", ".join(missing))
     done: list[str] = []
-    if session.scalar(select(OS.id).where(OS.name == "linux")) is None:
-        session.add(OS(name="linux"))
+    if session.scalar(select(OS.id).where(OS.name == defaults.DEFAULT_OS)) is None:
+        session.add(OS(name=defaults.DEFAULT_OS))
         session.flush()
         done.append("created OS linux")
 
@@ -111,7 +110,7 @@ def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -
     hostname = site.get("Kickstart_PrivateHostname") or site["Kickstart_PublicHostname"].split(".")[0]
     if session.scalar(select(Host.id).where(Host.name == hostname)) is None:
         inventory.add_host(
-            session, hostname, appliance="frontend", rack="0", rank="0", arch=site.get("arch") or _arch()
+            session, hostname, appliance="frontend", rack="0", rank="0", arch=site.get("arch") or defaults.native_arch()
         )
         for prefix, default_dev, name in (
             ("Kickstart_Private", "eth0", hostname),
@@ -127,10 +126,7 @@ def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -
                 name=name,
             )
         done.append(f"created frontend host {hostname}")
-    done += boot.ensure_default_bootactions(session, site, site.get("arch") or _arch())
+    done += boot.ensure_default_bootactions(session, site, site.get("arch") or defaults.native_arch())
     return done
 
 
-def _arch() -> str:
-    machine = platform.machine() or "x86_64"
-    return "i386" if machine in {"i486", "i586", "i686"} else machine

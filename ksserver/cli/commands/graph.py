@@ -34,6 +34,7 @@ def list_host_profile(host):
 def list_node_xml(root, attrs=None, graph=None, format=None):
     """Render a root node from a site.attrs file, with no host record and no database
     (how a frontend builds its own kickstart). format=kickstart gives stage two."""
+    from ksserver.attrs import defaults
     from ksserver.graph import Graph, parse_site_attrs
 
     values: dict[str, str] = {}
@@ -42,24 +43,7 @@ def list_node_xml(root, attrs=None, graph=None, format=None):
             values = parse_site_attrs(Path(attrs).read_text(), attrs)
         except OSError as err:
             raise KsError(f"cannot read {attrs}: {err.strerror}") from None
-    import platform
-    import socket
-
-    # what the original filled in for a machine building its own kickstart
-    defaults = {
-        "hostname": values.get("Kickstart_PrivateHostname") or socket.gethostname().split(".")[0],
-        "rack": "0",
-        "rank": "0",
-        "appliance": root,
-        "membership": "Frontend",
-        "hostaddr": values.get("Kickstart_PrivateAddress", ""),
-        "ksmac": values.get("Kickstart_PrivateEthernet", ""),
-        "os": "linux",
-        "arch": platform.machine() or "x86_64",
-        "graph": graph or "default",
-    }
-    for key, value in defaults.items():
-        values.setdefault(key, value)
+    values = defaults.own_frontend(root, values, graph or "default")
     g = Graph.load(config.graph_dirs(), graph or "default")
     if format in (None, "xml"):
         return g.render_xml(root, values)
