@@ -8,10 +8,9 @@ ksserver half: the shipped graph, the demo site attributes plus per-host intrins
 (hostname, rank, hostaddr, ksmac differ per host), rendered to kickstart text.  "cold" is
 the first render in a fresh process (graph files and node files read, Jinja template
 compiled); "warm" is the mean of the following renders, every one a distinct host, so the
-entity substitution and kickstart generation run each time. Two paths: ``list host
-profile``'s (every node file parsed and generated for every host) and the install server's
-(``Graph.kickstart``: node parts kept and shared between hosts, per-host values filled
-into templates, ``graph.parts``); both give the same text.
+entity substitution and kickstart generation run each time. This is the one renderer:
+``list host profile`` and the install server both call it (the server keeps its output per
+host, ``services.kickstart``).
 
 Cobbler half: Cobbler 3.3.10's own ``cobbler.templar.Templar`` rendering its shipped
 ``sample.ks`` (Cheetah, snippets from the same package) once per host with a per-host
@@ -120,7 +119,7 @@ def host_attrs(base: dict, i: int) -> dict:
     return attrs
 
 
-def bench_ksserver(n: int, server_path: bool = False) -> dict:
+def bench_ksserver(n: int) -> dict:
     from ksserver.attrs.siteattrs import parse_site_attrs
     from ksserver.config import DEMO_SITE_ATTRS, SHIPPED_GRAPH_DIR
     from ksserver.graph import Graph
@@ -132,7 +131,7 @@ def bench_ksserver(n: int, server_path: bool = False) -> dict:
     for attrs in hosts:
         t0 = time.perf_counter()
         g = Graph.load([SHIPPED_GRAPH_DIR])
-        out = g.kickstart("compute", attrs)[0] if server_path else g.render_kickstart("compute", attrs)
+        out = g.render_kickstart("compute", attrs)
         times.append(time.perf_counter() - t0)
     assert "compute-0-%d" % n in out
     return {"times": times, "bytes": len(out)}
@@ -153,11 +152,6 @@ def main() -> int:
     k_cold, k_warm, k_med = summary(ks["times"])
     print(f"ksserver  compute profile, {args.hosts} distinct hosts: cold {k_cold:8.2f} ms   "
           f"warm mean {k_warm:6.3f} ms   median {k_med:6.3f} ms   ({ks['bytes']} bytes)")
-    sv = bench_ksserver(args.hosts, server_path=True)
-    s_cold, s_warm, s_med = summary(sv["times"])
-    print(f"ksserver  install server's path, same hosts:     cold {s_cold:8.2f} ms   "
-          f"warm mean {s_warm:6.3f} ms   median {s_med:6.3f} ms   ({sv['bytes']} bytes)")
-    print(f"ratio     install server's path / list host profile's = {s_warm / k_warm:.3f}")
     if args.no_cobbler:
         return 0
     python = ensure_bench_venv()
@@ -171,7 +165,6 @@ def main() -> int:
           f"warm mean {c_warm:6.3f} ms   median {c_med:6.3f} ms   ({cb['bytes']} bytes, {cb['errors']} template errors)")
     ratio = k_warm / c_warm
     print(f"ratio     ksserver warm / cobbler warm = {ratio:.3f}  (goal <= 0.5: {'met' if ratio <= 0.5 else 'NOT met'})")
-    print(f"ratio     install server's path warm / cobbler warm = {s_warm / c_warm:.3f}")
     return 0
 
 

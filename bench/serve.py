@@ -1,7 +1,7 @@
 """Benchmark: ``ksserver serve`` against a bare Flask app under the same gunicorn settings.
 
     .venv/bin/python bench/serve.py [--hosts 1000] [--workers 2] [--seconds 3] [--rounds 3] [--cold]
-                                    [--installer-params]
+                                    [--installer-params] [--change [--settle 5]]
 
 Builds a throw-away home (SQLite, or $KSSERVER_DATABASE_URL if set — it must be empty),
 adds N compute hosts set to install (as before a reinstall), each with an interface
@@ -14,7 +14,10 @@ their ratios. Goals: throughput ≥ 0.5 × bare, burst ≤ 2 × bare, no errors,
 
 ``ksserver serve`` renders the kickstarts of hosts set to install ahead of their requests
 (during the sustained phase, here); ``--cold`` serves with ``warm=no``, so that every
-request of the burst renders its host's kickstart itself.
+request of the burst renders its host's kickstart itself. ``--change`` sets a global
+attribute that every kickstart shows (``Kickstart_Timezone``) after the sustained phase and
+waits ``--settle`` seconds before the burst, as an administrator changes a setting and then
+powers a rack on: the burst must find the new kickstarts rendered ahead.
 """
 
 from __future__ import annotations
@@ -164,6 +167,12 @@ def measure(cmd: list[str], env: dict, port: int, opts) -> dict:
     try:
         wait_port(port, proc)
         rps, errs, size = sustained(port, addr(0), opts.seconds)
+        if opts.change:
+            if cmd[0] == KSSERVER:
+                opts.zone = (getattr(opts, "zone", 0) + 1) % 12
+                subprocess.run([KSSERVER, "set", "attr", "Kickstart_Timezone", f"Etc/GMT-{opts.zone + 1}"],
+                               env=env, check=True, capture_output=True)
+            time.sleep(opts.settle)
         cpu0 = cpu_seconds(proc.pid)
         total, lat, codes = asyncio.run(burst(port, opts.hosts))
         cpu = cpu_seconds(proc.pid) - cpu0
@@ -188,6 +197,9 @@ def main() -> None:
     ap.add_argument("--cold", action="store_true", help="serve with warm=no")
     ap.add_argument("--installer-params", action="store_true",
                     help="ask as the original's installers do: ?arch=x86_64&np=4 (recorded on first fetch)")
+    ap.add_argument("--change", action="store_true",
+                    help="change a global attribute after the sustained phase, then wait --settle s before the burst")
+    ap.add_argument("--settle", type=float, default=5.0)
     opts = ap.parse_args()
     global KS_PATH
     if opts.installer_params:
@@ -199,6 +211,7 @@ def main() -> None:
     build(opts.hosts, env)
     print(f"built {opts.hosts} hosts set to install in {time.monotonic() - t:.1f} s "
           f"({env['KSSERVER_DATABASE_URL'].split(':')[0]}); ksserver serve warm={'no' if opts.cold else 'yes'}; "
+          f"{'a global change before each burst; ' if opts.change else ''}"
           f"requests for {KS_PATH}")
     # the threads ksserver serve chooses (its share of max_concurrent_profiles), for the bare app too
     threads = max(1, -(-2 * (os.cpu_count() or 1) // opts.workers))

@@ -16,7 +16,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,12 +185,3 @@ def ks_empty(request, tmp_path):
     """A home with an empty database (no schema)."""
     return _make_home(request, tmp_path, lambda: request.getfixturevalue("pg_server"), False)
 
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()

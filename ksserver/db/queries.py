@@ -10,12 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, String, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ksserver.db.prepared import Prepared
-from ksserver.db.session import conn_of
 from ksserver.db.models import (
     OS,
     Appliance,
@@ -24,6 +22,7 @@ from ksserver.db.models import (
     Host,
     HostAttr,
     Interface,
+    InventoryRevision,
     Network,
     OSAttr,
 )
@@ -154,102 +153,50 @@ def _lowest_private(rows) -> dict[int, tuple[str | None, str | None]]:
     return {k: (v[1], v[2]) for k, v in out.items()}
 
 
-# --- one host, for the install server: prepared statements (db.prepared) -------------
+# --- the install server: who is asking -----------------------------------------------
 
 _WITH_IP = _host_select().add_columns(Interface.ip).join(Interface, Interface.host_id == Host.id)
-_BY_IP = Prepared(_WITH_IP.where(Interface.ip == bindparam("ip")), "ip")
-_ALL_IPS = Prepared(_WITH_IP.where(Interface.ip.isnot(None)))
-
-
-def _by_ip(rows) -> dict[str, tuple[HostRecord, ...]]:
-    """address → the records of the hosts carrying it (one per host), from rows of a host
-    record's columns and an address."""
-    records: dict[int, HostRecord] = {}
-    out: dict[str, dict[int, HostRecord]] = defaultdict(dict)
-    for row in rows:
-        rec = records.get(row[0])
-        if rec is None:
-            rec = records[row[0]] = HostRecord(*row[:-1])
-        out[row[-1]][rec.id] = rec
-    return {ip: tuple(by_id.values()) for ip, by_id in out.items()}
 
 
 def host_records_by_ip(db: Session | Connection, ip: str) -> list[HostRecord]:
     """The host records whose interfaces carry ``ip`` (one per host), in one statement."""
-    return list(_by_ip(_BY_IP.rows(conn_of(db), ip=ip)).get(ip, ()))
-
-
-def host_records_by_ip_all(db: Session | Connection) -> dict[str, tuple[HostRecord, ...]]:
-    """``host_records_by_ip`` for every address at once (one statement)."""
-    return _by_ip(_ALL_IPS.rows(conn_of(db)))
-
-
-def _level(n: int, model, owner_col):
-    return select(literal(n, Integer), model.name, model.value, cast(null(), String)).where(
-        owner_col == bindparam(f"owner{n}")
-    )
-
-
-# what hosts of one OS and appliance share, and what is one host's own: a miss for a new
-# host of a known kind reads only its own rows
-_SHARED_LEVELS = Prepared(
-    union_all(_level(1, OSAttr, OSAttr.os_id), _level(2, ApplianceAttr, ApplianceAttr.appliance_id)),
-    "owner1", "owner2",
-)
-_OWN_LEVELS = Prepared(
-    union_all(
-        select(literal(3, Integer), HostAttr.name, HostAttr.value, cast(null(), String), cast(null(), String))
-        .where(HostAttr.host_id == bindparam("owner3")),
-        # every interface of the host, the private one picked in Python: filtered by network
-        # in SQL, planners walk the whole private network's interfaces to answer for one host
-        select(literal(4, Integer), Interface.device, Interface.ip, Interface.mac, Network.name)
-        .join(Network, Network.id == Interface.network_id)
-        .where(Interface.host_id == bindparam("owner4")),
-    ),
-    "owner3", "owner4",
-)
-
-
-def shared_levels(db: Session | Connection, os_id: int, appliance_id: int) -> tuple[dict[str, str], dict[str, str]]:
-    """The OS and appliance attributes of hosts of this OS and appliance, in one statement."""
-    levels: tuple[dict[str, str], dict[str, str]] = ({}, {})
-    for n, name, value, _ in _SHARED_LEVELS.rows(conn_of(db), owner1=os_id, owner2=appliance_id):
-        levels[n - 1][name] = value
-    return levels
-
-
-def own_levels(db: Session | Connection, host_id: int) -> tuple[dict[str, str], tuple[str | None, str | None] | None]:
-    """One host's own attributes and its private (ip, mac), lowest device first, in one
-    statement: the same answers as ``host_attrs`` and ``private_interfaces`` for that host."""
-    own: dict[str, str] = {}
-    interfaces = []
-    for n, name, value, mac, network in _OWN_LEVELS.rows(conn_of(db), owner3=host_id, owner4=host_id):
-        if n == 4:
-            interfaces.append((host_id, name, value, mac, network == "private"))
-        else:
-            own[name] = value
-    return own, _lowest_private(interfaces).get(host_id)
-
-
-def own_levels_all(db: Session | Connection) -> dict[int, tuple[dict[str, str], tuple[str | None, str | None] | None]]:
-    """``own_levels`` of every host (two statements)."""
-    conn = conn_of(db)
-    attrs = host_attrs(conn, (), everything=True)
-    private = private_interfaces(conn, (), everything=True)
-    return {hid: (attrs.get(hid, {}), private.get(hid)) for hid in set(attrs) | set(private)}
-
-
-_GLOBALS = Prepared(select(GlobalAttr.name, GlobalAttr.value))
-
-
-def global_attrs_fast(db: Session | Connection) -> dict[str, str]:
-    """``global_attrs`` through the session's connection (no ORM layer)."""
-    return dict(_GLOBALS.rows(conn_of(db)))
-
-
-_BY_TOKEN = Prepared(select(Host.id).where(Host.install_token == bindparam("token")), "token")
+    out: dict[int, HostRecord] = {}
+    for row in db.execute(_WITH_IP.where(Interface.ip == ip)):
+        out.setdefault(row[0], HostRecord(*row[:-1]))
+    return list(out.values())
 
 
 def host_id_by_token(db: Session | Connection, token: str) -> int | None:
     """The host whose install token this is (tokens are unique), or ``None``."""
-    return _BY_TOKEN.scalar(conn_of(db), token=token) if token else None
+    return db.scalar(select(Host.id).where(Host.install_token == token)) if token else None
+
+
+def host_ids_by_macs(db: Session | Connection, macs: Sequence[str]) -> set[int]:
+    """The hosts that have an interface with one of these MACs."""
+    return set(db.scalars(select(Interface.host_id).where(Interface.mac.in_(list(macs))))) if macs else set()
+
+
+@dataclass(frozen=True, slots=True)
+class ServingState:
+    """What every installer request reads first, in one statement: the inventory revision
+    (database triggers move it on every change, ``migrations/0003``), the counter of what
+    installers report (``0004``), and the two global attributes the server itself obeys."""
+
+    revision: int
+    params: int
+    max_concurrent_profiles: str | None
+    trust_mac_headers: str | None
+
+
+def _global(name: str):
+    return select(GlobalAttr.value).where(GlobalAttr.name == name).scalar_subquery()
+
+
+_STATE = select(
+    InventoryRevision.value, InventoryRevision.params,
+    _global("max_concurrent_profiles"), _global("trust_mac_headers"),
+).where(InventoryRevision.id == 1)
+
+
+def serving_state(db: Session | Connection) -> ServingState:
+    return ServingState(*db.execute(_STATE).one())

@@ -8,13 +8,13 @@ or the kickstart, nor one host's output another's.
 
 Public API::
 
-    Graph.load(dirs, graph="default") -> Graph            # cached; dirs: shipped first
+    Graph.load(dirs, graph="default") -> Graph            # kept per process; dirs: shipped first
+    Graph.generation() -> int                             # moves when a file it read may have
     Graph.render_xml(root, attrs) -> str                  # stage 1 (list host/node xml)
-    Graph.render_kickstart(root, attrs) -> str            # stage 2 (list host profile)
+    Graph.render_kickstart(root, attrs) -> str            # stage 2 (list host profile, serve)
     Graph.profile(root, attrs) -> Profile                 # both, from one traversal
     Graph.traverse(root, attrs) -> list[str]              # node names, in kickstart order
-    Graph.check(appliances) -> list[str]                  # = check_graph(dirs, …)
-    Graph.to_dot(root=None, attrs=None) -> str
+    graph_dot(graph, root=None, attrs=None) -> str
     render_node_xml(dirs, root, attrs, graph="default") -> str
     render_node_kickstart(dirs, root, attrs, graph="default") -> str
     kickstart_from_xml(text) -> str                       # stage 2 from stage-1 text
@@ -32,7 +32,7 @@ from typing import Any
 
 from ksserver.attrs.siteattrs import parse_site_attrs
 from ksserver.graph.check import check_graph, validate_kickstart
-from ksserver.graph.dot import to_svg
+from ksserver.graph.dot import graph_dot, to_svg
 from ksserver.graph.engine import Graph, Profile
 from ksserver.graph.kgen import DEFAULT_OS_VERSION, kickstart_text
 
@@ -41,6 +41,7 @@ __all__ = [
     "Graph",
     "Profile",
     "check_graph",
+    "graph_dot",
     "kickstart_from_xml",
     "parse_site_attrs",
     "render_node_kickstart",

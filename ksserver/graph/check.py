@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ksserver.errors import KsError
-from ksserver.graph.engine import NODE_SUBDIRS, Graph, _label
+from ksserver.graph.engine import NODE_SUBDIRS, Graph, graph_files, label_of
 from ksserver.graph.graphfile import Edge, parse_graph_file
 from ksserver.graph.kgen import DEFAULT_OS_VERSION
 from ksserver.graph.traverse import reach
@@ -50,17 +50,6 @@ def validate_kickstart(text: str, os_version: str = DEFAULT_OS_VERSION) -> list[
     return problems
 
 
-def _graph_files(dirs: Sequence[Path], graph: str):
-    for i, d in enumerate(dirs):
-        gdir = d / "graphs" / graph
-        try:
-            names = sorted(n for n in os.listdir(gdir) if n.endswith(".xml"))
-        except OSError:
-            continue
-        for n in names:
-            yield gdir / n, _label(dirs, i, gdir / n)
-
-
 def _node_file_paths(dirs: Sequence[Path]):
     for i, d in enumerate(dirs):
         for sub in NODE_SUBDIRS:
@@ -70,7 +59,7 @@ def _node_file_paths(dirs: Sequence[Path]):
             except OSError:
                 continue
             for n in names:
-                yield ndir / n, _label(dirs, i, ndir / n)
+                yield ndir / n, label_of(dirs, i, ndir / n)
 
 
 def _cycles(adjacency: dict[str, list[Edge]]) -> list[list[Edge]]:
@@ -115,14 +104,14 @@ def check_graph(
     problems: list[str] = []
 
     files = []
-    for path, label in _graph_files(dirs, graph):
+    for path, label in graph_files(dirs, graph):
         try:
             files.append((path, parse_graph_file(path, label)))
         except KsError as err:
             problems.append(err.message)
     if not files and not problems:
         return [f'graph "{graph}" has no graph files in {", ".join(str(d) for d in dirs)}']
-    g = Graph(dirs, graph, files, stamp=("unchecked",))
+    g = Graph.fixed(dirs, graph, files)
 
     entity_lines: dict[Path, dict[str, int]] = {}
     broken: set[Path] = set()

@@ -27,7 +27,7 @@ from ksserver.errors import KsError
 from ksserver.nodes.cond import CoercedAttrs, Cond, make_cond
 from ksserver.templating import render
 
-__all__ = ["NodePart", "assemble", "kickstart_text", "node_part", "part_inputs", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
+__all__ = ["kickstart_text", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
 
 DEFAULT_OS_VERSION = "RHEL9"
 PRE_LOG = "/tmp/ks-pre.log"
@@ -71,9 +71,7 @@ def _where(file: str, el: etree._Element) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NodePart:
-    """What one node block adds to the kickstart. A function of the block, the values of
-    the attributes its conditions read, and the owner/perms earlier blocks gave the files it
-    names — nothing else — so it can be kept and reused for another host (``graph.parts``)."""
+    """What one node block adds to the kickstart, in the order ``assemble`` joins them."""
 
     source: str  # "nodes/x.xml (roll)", for the traversal-order comment
     debug: tuple[str, ...]
@@ -288,26 +286,6 @@ def node_part(block: etree._Element, view: CoercedAttrs,
     gen = _Gen(view, files_seen)
     gen.node(block)
     return gen.part()
-
-
-def part_inputs(block: etree._Element) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What ``node_part`` of this block reads besides the block: the attribute names in its
-    conditions and the names of its ``<file>`` tags. A superset is harmless (a finer key);
-    a condition that does not compile is left to ``node_part`` to report, if it is used."""
-    names: set[str] = set()
-    files: set[str] = set()
-    for el in block.iter():
-        if not isinstance(el.tag, str):
-            continue
-        try:
-            cond = _tag_cond(el, "?")
-        except KsError:
-            cond = None
-        if cond is not None:
-            names |= cond.names
-        if el.tag == "file":
-            files.add((el.get("name") or "").strip())
-    return tuple(sorted(names)), tuple(sorted(files))
 
 
 def assemble(parts: list[NodePart], graph: str, root: str, attrs: Mapping[str, Any]) -> str:

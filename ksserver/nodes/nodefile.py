@@ -1,7 +1,7 @@
-"""One XML node file: its text cached by path and stamp, parsed per request with entities.
+"""One XML node file: its text read once per graph generation, parsed per render with entities.
 
-The file's text is read once (and again only when its mtime or size changes); what must
-be fresh on every request — the ``&attr;`` substitution — is done by lxml parsing that text
+The graph (``graph.engine``) keeps each file's ``NodeSource`` while its files are unchanged; what must
+be fresh on every render — the ``&attr;`` substitution — is done by lxml parsing that text
 behind an internal DTD built from the request's attributes.  The DTD is written on the same
 line as the file's first line, so lxml's line numbers are the file's own.
 
@@ -12,7 +12,6 @@ the network: ``<!ENTITY x SYSTEM "file:///etc/passwd">`` can not be written in a
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Mapping
@@ -76,8 +75,6 @@ class NodeSource:
     label: str  # how errors and the profile name the file (e.g. "nodes/compute.xml")
     text: str  # the file without its <?xml?> declaration, line structure kept
     entities: tuple[str, ...]  # names referenced as &name;, in first-use order
-    stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the file when it was read
-    path_str: str = ""
 
     def parse(self, attrs: Mapping[str, Any]) -> etree._Element:
         """The file's ``<kickstart>`` element with the entities of ``attrs`` expanded."""
@@ -96,19 +93,8 @@ class NodeSource:
         self.parse({name: "" for name in self.entities})
 
 
-_cache: dict[Path, tuple[int, int, NodeSource]] = {}
-_cache_lock = threading.Lock()
-
-
 def load_node_source(path: Path, label: str) -> NodeSource:
-    """The :class:`NodeSource` for ``path``, re-read only when the file's stamp changes."""
-    try:
-        st = os.stat(path)
-    except OSError as err:
-        raise KsError(f"{label}: cannot read node file: {err.strerror}") from None
-    hit = _cache.get(path)
-    if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_size and hit[2].label == label:
-        return hit[2]
+    """The :class:`NodeSource` of the file at ``path`` as it is now."""
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -132,10 +118,4 @@ def load_node_source(path: Path, label: str) -> NodeSource:
     for name in ENTITY_REF.findall(text):
         if name not in PREDEFINED:
             names.setdefault(name)
-    source = NodeSource(
-        path=path, label=label, text=text, entities=tuple(names),
-        stamp=(st.st_mtime_ns, st.st_size), path_str=str(path),
-    )
-    with _cache_lock:
-        _cache[path] = (st.st_mtime_ns, st.st_size, source)
-    return source
+    return NodeSource(path=path, label=label, text=text, entities=tuple(names))

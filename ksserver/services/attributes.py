@@ -19,7 +19,6 @@ from ksserver.attrs import (
     format_site_attrs,
 )
 from ksserver.db import queries
-from ksserver.db.revision import one_or_all, uncached
 from ksserver.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host, HostAttr, OSAttr
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError
@@ -203,29 +202,6 @@ def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything
         )
         out[rec.id] = resolver.host(_intrinsic(rec, private), shared, _host_layer(rec, host_map))
     return out
-
-
-def host_attrs_with(session: Session, rec: HostRecord, glob: dict[str, str], cached=uncached) -> dict[str, str]:
-    """``host_attrs`` given the global attributes already read in this transaction: the
-    other levels and the private interface cost one statement (none when ``cached``, a
-    revision memo's reader, has them for this inventory revision)."""
-    os_layer, app_layer = cached(
-        ("shared", rec.os_id, rec.appliance_id), lambda: queries.shared_levels(session, rec.os_id, rec.appliance_id)
-    )
-    own, private = one_or_all(
-        cached, "own", rec.id, lambda: queries.own_levels(session, rec.id), lambda: queries.own_levels_all(session),
-        missing=({}, None),
-    )
-    # what hosts of this OS and appliance share, merged once per revision (``glob`` is the
-    # memo's own global attributes whenever ``cached`` is a memo's)
-    shared = cached(
-        ("merged", rec.os_id, rec.appliance_id),
-        lambda: BulkResolver(glob).shared((rec.os_id, rec.appliance_id), os_layer, app_layer),
-    )
-    resolved = BulkResolver.host(
-        _intrinsic(rec, {rec.id: private} if private else {}), shared, _host_layer(rec, {rec.id: own})
-    )
-    return {k: v.value for k, v in resolved.items()}
 
 
 def host_attrs(session: Session, rec: HostRecord) -> dict[str, str]:

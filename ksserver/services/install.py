@@ -1,6 +1,6 @@
 """The installer's side of the server: who is asking, what it may fetch, what it reached.
 
-Identification rules (one function, ``identify``, used by every install-time URL):
+The one identification rule (``identify``), used by every install-time URL:
 
 * the request's source address, matched to an interface IP, names the host;
 * ``?token=`` (minted by ``boot.set_boot_action`` when the host is set to install, carried in
@@ -10,8 +10,9 @@ Identification rules (one function, ``identify``, used by every install-time URL
   source is unknown, no token is given, and the global attribute ``trust_mac_headers`` is
   true. A known source whose headers carry another host's MAC is refused.
 
-Nothing else (no ``client=`` parameter) selects a host. Every fetch and completion is
-recorded as an ``InstallEvent``.
+Nothing else (no ``client=`` parameter) selects a host. Each answer names the host and what
+to record of the request; the caller queues it as an ``InstallEvent`` (``services.events``).
+The kickstart itself is ``services.kickstart``.
 """
 
 from __future__ import annotations
@@ -19,29 +20,39 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timezone
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ksserver.attrs import format_site_attrs
 from ksserver.db import queries
-from ksserver.db.revision import one_or_all, uncached
-from ksserver.db.session import conn_of
-from ksserver.db.models import Appliance, GlobalAttr, Host, InstallEvent, Interface
+from ksserver.db.models import Host, InstallEvent
 from ksserver.db.queries import HostRecord
+from ksserver.db.session import dispose_all, transaction
 from ksserver.errors import Forbidden, KsError
-from ksserver.services import attributes, boot, bootfiles, profile, rolls, selection
+from ksserver.services import attributes, boot, bootfiles, rolls, selection
 
 _TRUE = {"on", "yes", "y", "true", "1"}
-_ARCH = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_ARCH = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 
 
 class BadRequest(KsError):
     """A malformed query parameter (HTTP 400)."""
+
+
+class Failed(KsError):
+    """What the host asked for cannot be generated (HTTP 500, and an error event)."""
+
+    def __init__(self, rec: HostRecord, stage: str, message: str):
+        super().__init__(message)
+        self.host_id = rec.id
+        self.host = rec.name
+        self.stage = stage
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,33 @@ class MacHeader:
     rest: str
 
 
-def parse_mac_headers(headers) -> list[MacHeader]:
+@dataclass(frozen=True)
+class Ask:
+    """An installer's request, as the web layer hands it over."""
+
+    remote_addr: str
+    token: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    arch: str | None = None
+    np: str | None = None
+
+    @property
+    def macs(self) -> list[MacHeader]:
+        return parse_mac_headers(self.headers)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The text for the host that asked, and the event its request makes."""
+
+    host_id: int
+    host: str
+    stage: str
+    text: str
+    detail: str | None = None
+
+
+def parse_mac_headers(headers: Iterable[tuple[str, str]]) -> list[MacHeader]:
     """``X-RHN-Provisioning-MAC-<n>: <dev> <mac> [driver] [ks]`` headers, in index order."""
     out = []
     for key, value in headers:
@@ -72,10 +109,6 @@ def mac_detail(macs: list[MacHeader]) -> str | None:
     return "; ".join(f"MAC-{m.index}: {m.device} {m.mac}{(' ' + m.rest) if m.rest else ''}" for m in macs)
 
 
-def global_attr(session: Session, name: str) -> str | None:
-    return session.scalar(select(GlobalAttr.value).where(GlobalAttr.name == name))
-
-
 _CPUS = os.cpu_count() or 1  # asked once: on some systems it reads /sys every time
 
 
@@ -88,180 +121,101 @@ def limit_from(value: str | None) -> int:
     return n if n > 0 else 2 * _CPUS
 
 
-def max_concurrent_profiles(session: Session) -> int:
-    return limit_from(global_attr(session, "max_concurrent_profiles"))
-
-
-def identify_record(
-    session: Session,
-    remote_addr: str,
-    token: str | None,
-    macs: list[MacHeader],
-    glob: dict[str, str] | None = None,
-    cached=uncached,
-) -> HostRecord:
-    """The record of the host making this request, or ``Forbidden`` with a one-line reason.
-
-    ``glob``: the global attributes when already read in this transaction (saves a query);
-    ``cached``: a revision memo's reader (``ksserver.db.revision``), or none."""
-    params = getattr(cached, "params", None)  # host records change with what installers report
-    records = one_or_all(
-        cached, "ip", remote_addr, lambda: tuple(queries.host_records_by_ip(session, remote_addr)),
-        lambda: queries.host_records_by_ip_all(session), missing=(), version=params,
-    )
-    by_addr = {r.id: r for r in records}
+def identify(db: Session | Connection, ask: Ask, trust_mac_headers: str | None) -> HostRecord:
+    """The record of the host making this request, or ``Forbidden`` with a one-line reason."""
+    remote_addr = ask.remote_addr
+    by_addr = queries.host_records_by_ip(db, remote_addr)
     if len(by_addr) > 1:
         raise Forbidden(f"address {remote_addr} belongs to several hosts")
-    known = next(iter(by_addr.values()), None)
-    if token:
-        named_id = cached(("token", token), lambda: queries.host_id_by_token(session, token))
+    known = by_addr[0] if by_addr else None
+    host = known
+    if ask.token:
+        named_id = queries.host_id_by_token(db, ask.token)
         if named_id is None:
             raise Forbidden("unknown or revoked install token")
         if known is not None and known.id != named_id:
             raise Forbidden(f"install token of another host presented from {remote_addr} ({known.name})")
-        host = known if known is not None else cached(
-            ("record", params, named_id), lambda: queries.host_records_by_id(session, [named_id])[0]
-        )
-    else:
-        host = known
-    mac_hosts = set()
-    good = tuple(sorted({m.mac for m in macs if _MAC.match(m.mac)}))
-    if good:
-        mac_hosts = set(cached(("macs", good), lambda: frozenset(
-            session.scalars(select(Interface.host_id).where(Interface.mac.in_(good)))
-        )))
+        if known is None:
+            host = queries.host_records_by_id(db, [named_id])[0]
+    macs = ask.macs
+    mac_hosts = queries.host_ids_by_macs(db, sorted({m.mac for m in macs if _MAC.match(m.mac)}))
     if host is not None:
         if mac_hosts - {host.id}:
             raise Forbidden(f"MAC headers name another host than {host.name}")
         return host
-    if mac_hosts:
-        trust = glob.get("trust_mac_headers") if glob is not None else global_attr(session, "trust_mac_headers")
-        if (trust or "").strip().lower() in _TRUE:
-            if len(mac_hosts) > 1:
-                raise Forbidden("MAC headers name several hosts")
-            return queries.host_records_by_id(session, [mac_hosts.pop()])[0]
+    if mac_hosts and (trust_mac_headers or "").strip().lower() in _TRUE:
+        if len(mac_hosts) > 1:
+            raise Forbidden("MAC headers name several hosts")
+        return queries.host_records_by_id(db, [mac_hosts.pop()])[0]
     raise Forbidden(f"unknown host {remote_addr}" + (" (MAC headers are not trusted)" if macs else ""))
-
-
-def identify(session: Session, remote_addr: str, token: str | None, macs: list[MacHeader]) -> Host:
-    """The host making this request, or ``Forbidden`` with a one-line reason."""
-    return session.get(Host, identify_record(session, remote_addr, token, macs).id)
-
-
-def record_of(session: Session, host: Host) -> HostRecord:
-    return queries.host_records_by_id(session, [host.id])[0]
-
-
-def _check_params(arch: str | None, np: str | None) -> int | None:
-    if arch is not None and not _ARCH.match(arch):
-        raise BadRequest("bad arch value")
-    if np is not None:
-        if not np.isdigit() or not 0 < int(np) <= 65536:
-            raise BadRequest("bad np value: a CPU count from 1 to 65536")
-        return int(np)
-    return None
 
 
 def installer_params(rec: HostRecord, arch: str | None, np: str | None) -> tuple[HostRecord, dict]:
     """The installer's ``arch=`` and ``np=`` (as the original: arch is stored, np is the CPU
     count), checked (``BadRequest``): the record as they make it, for this request, and
     what changed, to record (``record_params``)."""
-    cpus = _check_params(arch, np)
+    if arch is not None and not _ARCH.match(arch):
+        raise BadRequest("bad arch value")
     values: dict = {}
+    if np is not None:
+        if not np.isdigit() or not 0 < int(np) <= 65536:
+            raise BadRequest("bad np value: a CPU count from 1 to 65536")
+        if int(np) != rec.cpus:
+            values["cpus"] = int(np)
     if arch is not None and arch != rec.arch:
         values["arch"] = arch
-    if cpus is not None and cpus != rec.cpus:
-        values["cpus"] = cpus
     return (dataclasses.replace(rec, **values) if values else rec), values
 
 
-def record_params(db, host_id: int, values: dict) -> None:
+def record_params(db: Session | Connection, host_id: int, values: dict) -> None:
     """Store what an installer reported of its host. An UPDATE of only these columns moves
-    the inventory's ``params`` counter, not its revision (migration 0004): a storm of first
-    installs does not make every worker read its attributes again."""
-    conn_of(db).execute(update(Host).where(Host.id == host_id).values(**values))
+    the inventory's ``params`` counter, not its revision (migration 0004)."""
+    db.execute(update(Host).where(Host.id == host_id).values(**values))
 
 
-# The last rendered kickstart of each host, reused only while everything it is a function
-# of is unchanged: the graph (a new object whenever a graph file changes), the root, every
-# attribute value (compared in full), and the node directories and files it was built from
-# (``Graph.unchanged``: the graph's directory watch, and their stamps when it cannot tell).
-@dataclass(slots=True)
-class _Rendered:
-    graph: object
-    node: str | None
-    attrs: dict
-    mark: object
-    text: str
-
-
-_rendered: dict[str, _Rendered] = {}
-_rendered_lock = threading.Lock()
-_RENDERED_MAX = 20000
-
-
-def kickstart_record(session: Session, rec: HostRecord, glob: dict[str, str], cached=uncached) -> str:
-    """``kickstart`` for a record, with the global attributes already read."""
-    # resolved once per inventory revision and host record (never mutated afterwards)
-    attrs = cached(
-        ("attrs", rec), lambda: profile.with_defaults(rec, attributes.host_attrs_with(session, rec, glob, cached))
-    )
-    graph = profile.graph_for(rec.graph)
-    hit = _rendered.get(rec.name)
-    if (
-        hit is not None
-        and hit.graph is graph
-        and hit.node == rec.node
-        and (hit.attrs is attrs or hit.attrs == attrs)
-        and graph.unchanged(hit.mark)
-    ):
-        text = hit.text
-    else:
-        generation = graph.generation  # before any node file is read
-        text, stamps = graph.kickstart(profile.root_of(rec), attrs)
-        with _rendered_lock:
-            if len(_rendered) >= _RENDERED_MAX:
-                _rendered.clear()
-            _rendered[rec.name] = _Rendered(graph, rec.node, attrs, graph.freshness(stamps, generation), text)
-    if not text.strip():
-        raise KsError(f"the kickstart of {rec.name} is empty")
-    return text
-
-
-def warm(conn, cached, glob: dict[str, str]) -> int:
-    """Render ahead the kickstarts of hosts set to install that this process has not rendered
-    yet, into the caches the kickstart URL reads (``cached``: the revision memo's reader).
-
-    Why: an administrator sets a rack to install and powers it on; a minute later every
-    installer asks at once. Rendered before they ask, each answer is a lookup. A host whose
-    generation fails is skipped here: its own request reports the error. Returns how many
-    were rendered."""
-    done = 0
-    for rec in queries.host_records(conn, (Host.boot_action == "install") & Appliance.node.isnot(None)):
-        if rec.name in _rendered:
-            continue
+def _answer(ask: Ask, stage: str, produce, url: str | None = None) -> Answer:
+    """``produce(session, record)`` for the host that asks, in one transaction."""
+    with transaction(url) as session:
+        trust = queries.serving_state(session).trust_mac_headers
+        rec = identify(session, ask, trust)
         try:
-            kickstart_record(conn, rec, glob, cached)
-        except KsError:
-            continue
-        done += 1
-    return done
+            text = produce(session, rec)
+        except (Forbidden, BadRequest):
+            raise
+        except KsError as err:
+            raise Failed(rec, stage, err.message) from None
+        return Answer(rec.id, rec.name, stage, text, mac_detail(ask.macs))
 
 
-def site_attrs(session: Session, host: Host) -> str:
-    rec = record_of(session, host)
-    return format_site_attrs(attributes.host_attrs(session, rec))
+def site_attrs(ask: Ask, url: str | None = None) -> Answer:
+    """The host's site.attrs (what the original's installer read before its kickstart)."""
+    return _answer(ask, "site.attrs", lambda s, rec: format_site_attrs(attributes.host_attrs(s, rec)), url)
 
 
-def rolls_xml(session: Session, host: Host) -> str:
-    return rolls.rolls_xml(session, record_of(session, host))
+def rolls_xml(ask: Ask, url: str | None = None) -> Answer:
+    return _answer(ask, "rolls.xml", rolls.rolls_xml, url)
 
 
-def completed(session: Session, host: Host, action: str = "os") -> None:
+def completed(ask: Ask, action: str = "os", url: str | None = None) -> Answer:
     """The installer's report: the next boot is ``action`` (``os`` revokes the token), and
     the host's PXE file says so at once — else its next PXE boot would install again."""
-    boot.set_boot_action(session, host, action)
-    bootfiles.refresh(session, [host.name])
+
+    def done(session: Session, rec: HostRecord) -> str:
+        boot.set_boot_action(session, session.get(Host, rec.id), action)
+        bootfiles.refresh(session, [rec.name])
+        return f"{rec.name} {action}\n"
+
+    return _answer(ask, "installed" if action == "os" else f"boot {action}", done, url)
+
+
+def configured_limit(url: str | None = None) -> int:
+    """``max_concurrent_profiles`` as set now, read with nothing left open afterwards:
+    ``ksserver serve`` asks before it forks its workers."""
+    try:
+        with transaction(url) as session:
+            return limit_from(queries.serving_state(session).max_concurrent_profiles)
+    finally:
+        dispose_all()
 
 
 def host_status(session: Session, selectors: list[str]) -> list[tuple]:
@@ -287,8 +241,3 @@ def host_status(session: Session, selectors: list[str]) -> list[tuple]:
         when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else ""
         out.append((rec.name, boots.get(rec.id) or "", stage, when, addr or ""))
     return out
-
-
-def global_attrs(session: Session) -> dict[str, str]:
-    """Every global attribute (one statement)."""
-    return queries.global_attrs_fast(session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ksserver import config
+from ksserver.attrs import defaults
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError
 from ksserver.services import attributes, selection
@@ -16,16 +17,9 @@ def graph_for(graph: str = "default"):
     return Graph.load(config.graph_dirs(), graph)
 
 
-def with_defaults(rec: HostRecord, attrs: dict[str, str]) -> dict[str, str]:
-    """A host's resolved attributes plus what the graph also needs (its graph, an arch)."""
-    attrs.setdefault("graph", rec.graph)
-    attrs.setdefault("arch", "x86_64")
-    return attrs
-
-
 def entity_attrs(session: Session, rec: HostRecord) -> dict[str, str]:
     """What ``&name;`` entities and ``cond`` expressions see for this host."""
-    return with_defaults(rec, attributes.host_attrs(session, rec))
+    return defaults.for_graph(attributes.host_attrs(session, rec), rec.graph)
 
 
 def root_of(rec: HostRecord) -> str:
@@ -38,8 +32,17 @@ def render_host_xml(session: Session, rec: HostRecord) -> str:
     return graph_for(rec.graph).render_xml(root_of(rec), entity_attrs(session, rec))
 
 
+def kickstart_of(rec: HostRecord, attrs: dict[str, str]) -> str:
+    """The kickstart of a host with these resolved attributes: what ``list host profile``
+    prints and the install server serves (``services.kickstart`` keeps it)."""
+    text = graph_for(rec.graph).render_kickstart(root_of(rec), defaults.for_graph(attrs, rec.graph))
+    if not text.strip():
+        raise KsError(f"the kickstart of {rec.name} is empty")
+    return text
+
+
 def render_host_kickstart(session: Session, rec: HostRecord) -> str:
-    return graph_for(rec.graph).render_kickstart(root_of(rec), entity_attrs(session, rec))
+    return kickstart_of(rec, attributes.host_attrs(session, rec))
 
 
 def host_profiles(session: Session, selectors: list[str], kind: str) -> list[tuple[str, str]]:
@@ -77,11 +80,7 @@ def appliance_samples(session: Session, names: list[str]) -> dict[str, tuple[str
         else:
             attrs = {k: v for k, v in queries.global_attrs(session).items()}
             attrs.update(queries.appliance_attrs(session, [app.id]).get(app.id, {}))
-            attrs.update(
-                hostname=f"{app.name}-0-0", rack="0", rank="0", appliance=app.name,
-                membership=app.membership, hostaddr="10.1.255.254", ksmac="00:00:00:00:00:00",
-                os="linux", arch="x86_64", graph=app.graph,
-            )
+            attrs.update(defaults.sample_host(app.name, app.membership, app.graph))
         out[app.name] = (app.node, attrs, app.graph)
     return out
 
@@ -90,16 +89,20 @@ def check(session: Session, names: list[str]) -> list[str]:
     """Every problem of the graph (files, edges, entities, pykickstart) for the appliances."""
     samples = appliance_samples(session, names)
     problems: list[str] = []
+    from ksserver.graph import check_graph
+
     for graph in sorted({g for _r, _a, g in samples.values()} or {"default"}):
         apps = {n: (root, attrs) for n, (root, attrs, g) in samples.items() if g == graph}
-        problems += graph_for(graph).check(apps)
+        problems += check_graph(config.graph_dirs(), apps, graph)
     if names:  # reachability speaks of every appliance; with some named it would mislead
         problems = [p for p in problems if "not reachable from any appliance" not in p]
     return problems
 
 
 def dot(session: Session, appliance: str | None) -> str:
+    from ksserver.graph import graph_dot
+
     if appliance is None:
-        return graph_for().to_dot()
+        return graph_dot(graph_for())
     root, attrs, graph = appliance_samples(session, [appliance])[appliance]
-    return graph_for(graph).to_dot(root, attrs)
+    return graph_dot(graph_for(graph), root, attrs)

@@ -8,21 +8,14 @@ No database connection is open in the master when workers fork.
 from __future__ import annotations
 
 import logging
-import os
 
 from ksserver.errors import KsError
 
 
 def _share(workers: int) -> int:
-    from ksserver.db.session import dispose_all
-    from ksserver.services import install, transaction
+    from ksserver.services import install
 
-    try:
-        with transaction() as session:
-            total = install.max_concurrent_profiles(session)
-    finally:
-        dispose_all()  # nothing open in the master when it forks
-    return max(1, -(-total // workers))
+    return max(1, -(-install.configured_limit() // workers))  # nothing left open when it forks
 
 
 def parse_bind(bind: str | None) -> str:
@@ -73,14 +66,13 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
         raise KsError("workers=, threads= and timeout= take whole numbers") from None
     if nworkers < 1 or (nthreads is not None and nthreads < 1):
         raise KsError("workers= and threads= must be at least 1")
-    os.environ["KSSERVER_WEB_WORKERS"] = str(1 if dev else nworkers)
     _logging()
     if dev:
         from ksserver.web import create_app
 
         host, _, port = bind.rpartition(":")
         ssl_context = (tls["certfile"], tls["keyfile"]) if tls else None
-        create_app(warm=warm).run(host=host, port=int(port), threaded=True, ssl_context=ssl_context)
+        create_app(warm=warm, workers=1).run(host=host, port=int(port), threaded=True, ssl_context=ssl_context)
         return
     if nthreads is None:
         nthreads = _share(nworkers)
@@ -107,7 +99,7 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
         def load(self):
             from ksserver.web import create_app
 
-            app = create_app(warm=warm)
+            app = create_app(warm=warm, workers=nworkers)
             # a worker that exits (restart, timeout, shutdown) first writes its queued events
             self.cfg.set("worker_exit", lambda _arbiter, _worker: app.extensions["ksserver.events"].close())
             return app

@@ -1,9 +1,7 @@
-"""The inventory revision: every change bumps it, whatever the path; the memo follows it."""
+"""The inventory revision: every change bumps it, whatever the path."""
 
 from sqlalchemy import create_engine, text
 
-from ksserver.db.revision import RevisionMemo
-from ksserver.db.session import transaction
 
 
 def revision(ks) -> int:
@@ -54,60 +52,6 @@ def test_a_direct_sql_change_bumps_it_too_and_events_do_not(ks):
         eng.dispose()
 
 
-def test_memo_answers_from_memory_until_the_inventory_changes(ks):
-    memo = RevisionMemo()
-    calls = []
-
-    def read(session):
-        cached = memo.bind(session)
-        return cached("k", lambda: calls.append(1) or len(calls))
-
-    with transaction(ks.url) as s:
-        assert read(s) == 1
-    with transaction(ks.url) as s:
-        assert read(s) == 1  # same revision: no second read
-    ks.ok("set", "attr", "y", "1")
-    with transaction(ks.url) as s:
-        assert read(s) == 2  # changed: read again
-
-
-def test_one_or_all_reads_everything_once_a_revision_is_busy(ks):
-    """Per key at first; after BULK_AFTER misses one read answers every later key, with the
-    same values the per-key reads give; a new revision starts counting again."""
-    from ksserver.db import queries
-    from ksserver.db.revision import BULK_AFTER, one_or_all
-    from ksserver.db.session import connection
-
-    n = BULK_AFTER + 10
-    for i in range(n):
-        ks.ok("add", "host", f"compute-0-{i}")
-        ks.ok("add", "host", "interface", f"compute-0-{i}", "eth0", f"ip=10.1.0.{i + 1}", "subnet=private")
-    memo = RevisionMemo()
-    ones, alls = [], []
-
-    def lookup(conn, cached, ip):
-        return one_or_all(
-            cached, "ip", ip,
-            lambda: ones.append(ip) or tuple(queries.host_records_by_ip(conn, ip)),
-            lambda: alls.append(ip) or queries.host_records_by_ip_all(conn),
-            missing=(),
-        )
-
-    with connection(ks.url) as conn:
-        cached = memo.bind(conn)
-        got = {i: lookup(conn, cached, f"10.1.0.{i + 1}") for i in range(n)}
-        assert lookup(conn, cached, "10.9.9.9") == ()
-    assert len(ones) == BULK_AFTER and len(alls) == 1
-    assert [got[i][0].name for i in range(n)] == [f"compute-0-{i}" for i in range(n)]
-    with connection(ks.url) as conn:
-        plain = {i: tuple(queries.host_records_by_ip(conn, f"10.1.0.{i + 1}")) for i in range(n)}
-    assert got == plain
-    ks.ok("set", "attr", "z", "1")
-    with connection(ks.url) as conn:
-        assert lookup(conn, memo.bind(conn), "10.1.0.1")[0].name == "compute-0-0"
-    assert len(ones) == BULK_AFTER + 1
-
-
 def test_event_writer_groups_writes_and_keeps_every_event(ks):
     """Many events, few transactions; flush() writes at once; an event for a host that is
     gone costs only itself; close() writes what is left."""
@@ -141,8 +85,8 @@ def test_event_writer_groups_writes_and_keeps_every_event(ks):
         eng.dispose()
 
 
-def test_prepared_reads_fail_with_the_same_one_line_errors(tmp_path):
-    """The hot path's prepared statements go round SQLAlchemy's execution, not its errors."""
+def test_hot_path_reads_fail_with_the_same_one_line_errors(tmp_path):
+    """The kickstart path's reads raise the one-line errors every command raises."""
     import pytest
 
     from ksserver.db import queries

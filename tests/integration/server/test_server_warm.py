@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from server_helpers import add_compute
+from waiting import wait_until
 
 KS = "/install/sbin/kickstart.cgi"
 
@@ -49,6 +50,22 @@ def test_hosts_set_to_install_are_rendered_ahead(ks, serve):
     r = srv.request(KS, source="127.0.10.1")
     assert r.status == 200 and "timezone Europe/Paris" in r.body
     assert r.body == ks.ok("list", "host", "profile", "compute-0-0")
+
+
+def test_after_a_global_change_every_host_is_rendered_ahead_again(ks, serve):
+    """Rendering ahead used to skip the hosts it had rendered once, so after any change the
+    next burst found nothing ready."""
+    _cluster(ks, 3)
+    ks.ok("set", "host", "boot", "compute-0-0", "compute-0-1", "compute-0-2", "action=install")
+    srv = serve(ks, "workers=1")
+    _wait_log(srv, "rendered 3 kickstarts ahead of their hosts' requests")
+    ks.ok("set", "attr", "Kickstart_Timezone", "Asia/Tokyo")
+    wait_until(lambda: srv.log.read_text().count("rendered 3 kickstarts ahead") == 2,
+               "the server to render ahead again after a global change", 30, 0.05)
+    for i in range(3):
+        r = srv.request(KS, source=f"127.0.10.{i + 1}")
+        assert r.status == 200 and "timezone Asia/Tokyo" in r.body
+        assert r.body == ks.ok("list", "host", "profile", f"compute-0-{i}")
 
 
 def test_warm_no_renders_nothing_ahead(ks, serve):
