@@ -1,7 +1,7 @@
 """Benchmark: ``ksserver serve`` against a bare Flask app under the same gunicorn settings.
 
     .venv/bin/python bench/serve.py [--hosts 1000] [--workers 2] [--seconds 3] [--rounds 3] [--cold]
-                                    [--installer-params] [--change [--settle 5]]
+                                    [--installer-params] [--change [--settle 10]]
 
 Builds a throw-away home (SQLite, or $KSSERVER_DATABASE_URL if set — it must be empty),
 adds N compute hosts set to install (as before a reinstall), each with an interface
@@ -12,12 +12,13 @@ connection per host, each from its own source address): completion time, p50, p9
 errors and 503s, and the server's CPU time. Reported: every round, then the medians and
 their ratios. Goals: throughput ≥ 0.5 × bare, burst ≤ 2 × bare, no errors, no 503.
 
-``ksserver serve`` renders the kickstarts of hosts set to install ahead of their requests
-(during the sustained phase, here); ``--cold`` serves with ``warm=no``, so that every
-request of the burst renders its host's kickstart itself. ``--change`` sets a global
-attribute that every kickstart shows (``Kickstart_Timezone``) after the sustained phase and
-waits ``--settle`` seconds before the burst, as an administrator changes a setting and then
-powers a rack on: the burst must find the new kickstarts rendered ahead.
+``ksserver serve`` renders the kickstarts of hosts set to install ahead of their requests;
+the sustained phase (a steady state) starts once every worker has logged doing so.
+``--cold`` serves with ``warm=no``, so that every request of the burst renders its host's
+kickstart itself. ``--change`` sets a global attribute that every kickstart shows
+(``Kickstart_Timezone``) after the sustained phase and waits until every worker has
+rendered ahead again, or ``--settle`` seconds at most, before the burst — as an
+administrator changes a setting and then powers a rack on.
 """
 
 from __future__ import annotations
@@ -161,25 +162,59 @@ def stats(lat, codes):
     return p50, p99, sum(1 for c in codes if c != 200), sum(1 for c in codes if c == 503)
 
 
+AHEAD = b"kickstarts ahead of their hosts' requests"  # what every version logs after rendering ahead
+
+
+def ahead(log) -> int:
+    """How many rendering-ahead passes the server has logged so far."""
+    log.seek(0)
+    return log.read().count(AHEAD)
+
+
+def wait_ahead(log, target: int, limit: float) -> float | None:
+    """Seconds until the server logged ``target`` passes, or None after ``limit`` seconds."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if ahead(log) >= target:
+            return time.monotonic() - t0
+        time.sleep(0.05)
+    return None
+
+
 def measure(cmd: list[str], env: dict, port: int, opts) -> dict:
     """Start a server, sustained phase, burst, stop: the figures of one run."""
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, env=env, stderr=log)
+    warming = cmd[0] == KSSERVER and not opts.cold
+    refill = None
     try:
         wait_port(port, proc)
+        if warming:  # sustained means the steady state: after each worker rendered ahead
+            wait_ahead(log, opts.workers, 60)
         rps, errs, size = sustained(port, addr(0), opts.seconds)
         if opts.change:
             if cmd[0] == KSSERVER:
                 opts.zone = (getattr(opts, "zone", 0) + 1) % 12
+                before = ahead(log)
                 subprocess.run([KSSERVER, "set", "attr", "Kickstart_Timezone", f"Etc/GMT-{opts.zone + 1}"],
                                env=env, check=True, capture_output=True)
-            time.sleep(opts.settle)
+                refill = wait_ahead(log, before + opts.workers, opts.settle) if warming else None
+            if refill is None:
+                time.sleep(opts.settle if warming else 0)
         cpu0 = cpu_seconds(proc.pid)
         total, lat, codes = asyncio.run(burst(port, opts.hosts))
         cpu = cpu_seconds(proc.pid) - cpu0
     finally:
         proc.terminate()
         proc.wait(15)
+    log.seek(0)
+    troubles = [line for line in log.read().decode(errors="replace").splitlines() if "WARNING" in line or "ERROR" in line]
+    for line in troubles[:5]:
+        print("  server: " + line, file=sys.stderr)
     p50, p99, bad, busy = stats(lat, codes + ["err"] * errs)
+    if opts.change and warming:
+        print(f"  after the change every worker rendered ahead again in {refill:.1f} s" if refill is not None else
+              f"  after the change the workers did not render ahead again within {opts.settle:.0f} s")
     return dict(rps=rps, total=total, p50=p50, p99=p99, bad=bad, busy=busy, cpu=cpu / opts.hosts, size=size)
 
 
@@ -199,7 +234,7 @@ def main() -> None:
                     help="ask as the original's installers do: ?arch=x86_64&np=4 (recorded on first fetch)")
     ap.add_argument("--change", action="store_true",
                     help="change a global attribute after the sustained phase, then wait --settle s before the burst")
-    ap.add_argument("--settle", type=float, default=5.0)
+    ap.add_argument("--settle", type=float, default=10.0)
     opts = ap.parse_args()
     global KS_PATH
     if opts.installer_params:

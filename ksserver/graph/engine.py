@@ -10,13 +10,21 @@ kind wins.  ``replace-N`` stands instead of ``N``; ``extend-N`` is appended afte
 
 What is kept between renders, and why it stays correct: a ``Graph`` (one per directories
 and graph name, ``Graph.load``) holds the parsed graph files, the node listing and each
-node file's text for one *generation*, with the stamp of every directory and file it read.
+node file's text for one *generation*, with the stamp of every directory and file it read;
+and, for the kickstart, each node block's part (``_part``) under every input it is made of.
 ``generation()`` moves whenever one of them may have changed: the directory watch
 (``graph.watch``) says so at once for edits on this machine, and the stamps are compared
 whenever it saw something, cannot tell, or a second has passed (edits over NFS). Output
 built at generation G from the same attributes is the same while ``generation()`` is G,
-which is what the install server's one rendered-text cache relies on. The entity
-substitution is never kept: each render parses its node files with its own attributes.
+which is what the install server's one rendered-text cache relies on.
+
+Node parts: a ``NodePart`` (``graph.kgen``) is made from a node file's block, parsed with
+the values of the entities the file references, and kgen's reading of it, which sees the
+attributes its conditions name and what earlier blocks did to the files it writes. The
+part is kept under exactly those values — and it is *built* from exactly them (the parse
+gets only the referenced entities, kgen a view of only the named attributes and files), so
+whatever it is made of is in its key by construction. Most blocks read only site-wide
+values: a second host gets them from memory, and renders only its own blocks.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from lxml import etree
 
 from ksserver.errors import KsError
 from ksserver.graph.graphfile import Edge, GraphFile, OrderEdge, parse_graph_file
-from ksserver.graph.kgen import kickstart_text
+from ksserver.graph.kgen import NodePart, assemble, block_inputs, kickstart_text, node_part
 from ksserver.graph.traverse import merge_order, reach, topological_order
 from ksserver.graph.watch import FULL_CHECK_SECONDS, DirWatch
 from ksserver.nodes.cond import CoercedAttrs
@@ -44,6 +52,7 @@ __all__ = ["Graph", "NODE_SUBDIRS", "NodeFiles", "Profile", "label_of"]
 
 NODE_SUBDIRS = ("nodes", "site-nodes")
 _MAX_GRAPHS = 16  # graphs kept per process (each holds a watch descriptor)
+_MAX_PARTS = 200_000  # node blocks and parts kept per graph generation (then begun afresh)
 _DROPPED = frozenset({"description", "copyright", "changelog"})
 _UNSUPPORTED = {
     "eval": "ran shell on the frontend at generation time; put the commands in a <post>",
@@ -126,6 +135,11 @@ class _State:
     topo: list[str] = field(default_factory=list)
     lookup: dict[str, NodeFiles | None] = field(default_factory=dict)
     sources: dict[Path, NodeSource] = field(default_factory=dict)
+    conds: list = field(default_factory=list)
+    traversals: dict[tuple, tuple[list[str], dict[str, Edge | None]]] = field(default_factory=dict)
+    #: (file, its entity values) -> (block, block_inputs); (that, input values) -> NodePart
+    blocks: dict[tuple, tuple[etree._Element, tuple, tuple]] = field(default_factory=dict)
+    parts: dict[tuple, NodePart] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.edges = tuple(e for _, f in self.files for e in f.edges)
@@ -134,6 +148,13 @@ class _State:
             self.adjacency.setdefault(e.frm, []).append(e)
             self.adjacency.setdefault(e.to, [])
         self.topo = topological_order(self.orders)
+        self.conds = sorted({e.cond for e in self.edges if not e.cond.always}, key=lambda c: c.text)
+
+
+def _keep(memo: dict, key: tuple, value: Any) -> None:
+    if len(memo) >= _MAX_PARTS:
+        memo.clear()
+    memo[key] = value
 
 
 class Graph:
@@ -307,21 +328,21 @@ class Graph:
 
     # -- traversal -------------------------------------------------------------------
     def _traverse(self, root: str, attrs: Mapping[str, Any]) -> tuple[list[str], dict[str, Edge | None]]:
+        """The nodes ``root`` gets and the edge that reached each, kept per outcome of every
+        edge condition (most hosts share one)."""
         state = self._now
-        if root not in state.adjacency and self.node_files(root) is None:
-            raise KsError(f'node "{root}" is not in graph "{self.name}"')
         view = CoercedAttrs(attrs)
-        values: dict = {}
-        outcome = {}
-        for e in state.edges:
-            if e.cond.always:
-                outcome[e] = True
-            else:
-                if e.cond not in values:
-                    values[e.cond] = e.cond(view)
-                outcome[e] = values[e.cond]
-        first = reach(root, state.adjacency, outcome)
-        return merge_order(state.topo, first), first
+        outcome = tuple(c(view) for c in state.conds)
+        key = (root, outcome)
+        hit = state.traversals.get(key)
+        if hit is None:
+            if root not in state.adjacency and self.node_files(root) is None:
+                raise KsError(f'node "{root}" is not in graph "{self.name}"')
+            by_cond = dict(zip(state.conds, outcome))
+            first = reach(root, state.adjacency, {e: True if e.cond.always else by_cond[e.cond] for e in state.edges})
+            hit = (merge_order(state.topo, first), first)
+            _keep(state.traversals, key, hit)
+        return hit
 
     def traverse(self, root: str, attrs: Mapping[str, Any]) -> list[str]:
         """The node names ``root`` gets with ``attrs``, in kickstart order."""
@@ -358,5 +379,54 @@ class Graph:
         return self.profile(root, attrs).xml()
 
     def render_kickstart(self, root: str, attrs: Mapping[str, Any]) -> str:
-        """Stage 2 text (``list host profile``, and what the install server serves)."""
-        return self.profile(root, attrs).kickstart()
+        """Stage 2 text (``list host profile``, and what the install server serves): the
+        same text as ``profile(root, attrs).kickstart()`` (every block parsed, then each
+        generated, so the same error comes first), from kept node blocks and parts."""
+        ordered, first = self._traverse(root, attrs)
+        blocks = [self._kept_block(name, source, attrs)
+                  for name in ordered for source in self.sources(name, first.get(name))]
+        view = CoercedAttrs(attrs)
+        files_seen: dict[str, tuple[str | None, str | None]] = {}
+        parts = []
+        for key, block, names, files in blocks:
+            part = self._part(key, block, names, files, attrs, view, files_seen)
+            files_seen.update(part.files)
+            parts.append(part)
+        return assemble(parts, self.name, root, attrs)
+
+    def _kept_block(self, name: str, source: NodeSource, attrs: Mapping[str, Any]) -> tuple:
+        """(key, block, condition names, file names) of one node file for these values; the
+        block is parsed from only the entities the file references, and kept under them."""
+        state = self._now
+        try:
+            key = (source.path, tuple(attrs[e] for e in source.entities))
+            hit = state.blocks.get(key)
+        except (KeyError, TypeError):  # an undefined entity (the parse says so), a value that is no key
+            block = self._block(name, source, attrs)
+            return (None, block, *block_inputs(block))
+        if hit is None:
+            block = self._block(name, source, dict(zip(source.entities, key[1])))
+            hit = (block, *block_inputs(block))
+            _keep(state.blocks, key, hit)
+        return (key, *hit)
+
+    def _part(self, key: tuple | None, block: etree._Element, names: tuple, files: tuple,
+              attrs: Mapping[str, Any], view: CoercedAttrs,
+              files_seen: Mapping[str, tuple[str | None, str | None]]) -> NodePart:
+        """One block's part, kept under (and built from) only the attributes its conditions
+        name and what earlier blocks did to the files it writes."""
+        if key is None:
+            return node_part(block, view, files_seen)
+        read = tuple(attrs.get(n) for n in names)
+        wrote = tuple(files_seen.get(f) for f in files)
+        pkey = (key, read, wrote)
+        try:
+            part = self._now.parts.get(pkey)
+        except TypeError:  # a value that is no key: made, not kept
+            part, pkey = None, None
+        if part is None:
+            seen = {f: w for f, w in zip(files, wrote) if w is not None}
+            part = node_part(block, CoercedAttrs({n: v for n, v in zip(names, read) if v is not None}), seen)
+            if pkey is not None:
+                _keep(self._now.parts, pkey, part)
+        return part

@@ -27,7 +27,7 @@ from ksserver.errors import KsError
 from ksserver.nodes.cond import CoercedAttrs, Cond, make_cond
 from ksserver.templating import render
 
-__all__ = ["kickstart_text", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
+__all__ = ["NodePart", "assemble", "block_inputs", "kickstart_text", "node_part", "DEFAULT_OS_VERSION", "PRE_LOG", "POST_LOG"]
 
 DEFAULT_OS_VERSION = "RHEL9"
 PRE_LOG = "/tmp/ks-pre.log"
@@ -71,7 +71,9 @@ def _where(file: str, el: etree._Element) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NodePart:
-    """What one node block adds to the kickstart, in the order ``assemble`` joins them."""
+    """What one node block adds to the kickstart, in the order ``assemble`` joins them: a
+    function of the block, the attributes its conditions read and what earlier blocks did
+    to the files it writes (``block_inputs`` names both)."""
 
     source: str  # "nodes/x.xml (roll)", for the traversal-order comment
     debug: tuple[str, ...]
@@ -286,6 +288,26 @@ def node_part(block: etree._Element, view: CoercedAttrs,
     gen = _Gen(view, files_seen)
     gen.node(block)
     return gen.part()
+
+
+def block_inputs(block: etree._Element) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What ``node_part`` of this block reads besides the block: the attribute names of its
+    conditions and the names of its ``<file>`` tags. A condition that does not compile
+    names nothing here; ``node_part`` reports it if it is reached."""
+    names: set[str] = set()
+    files: set[str] = set()
+    for el in block.iter():
+        if not isinstance(el.tag, str):
+            continue
+        try:
+            cond = _tag_cond(el, "?")
+        except KsError:
+            cond = None
+        if cond is not None:
+            names |= cond.names
+        if el.tag == "file":
+            files.add((el.get("name") or "").strip())
+    return tuple(sorted(names)), tuple(sorted(files))
 
 
 def assemble(parts: list[NodePart], graph: str, root: str, attrs: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager
 
@@ -141,11 +142,13 @@ class Warmer:
     def _run(self) -> None:
         last = None
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 done = self.kickstarts.warm()
                 if done:
-                    log.info("rendered %d kickstart%s ahead of %s request%s", done, "" if done == 1 else "s",
-                             "its host's" if done == 1 else "their hosts'", "" if done == 1 else "s")
+                    log.info("rendered %d kickstart%s ahead of %s request%s in %.1f s", done, "" if done == 1 else "s",
+                             "its host's" if done == 1 else "their hosts'", "" if done == 1 else "s",
+                             time.monotonic() - started)
                 last = None
             except Exception as err:  # noqa: BLE001 - logged once per new trouble; requests render for themselves
                 message = str(err).splitlines()[0] if str(err) else type(err).__name__
