@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from sqlalchemy import event
 
 
@@ -14,3 +24,40 @@ class QueryCounter:
 
     def _hit(self, *_args):
         self.count += 1
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL server of its own (Debian's postgresql binaries, a temporary data
+    directory, loopback only, durability off as in the tests); yields the SQLAlchemy URL of
+    an empty database, and stops the server and removes its files afterwards."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        raise SystemExit("PostgreSQL is not installed (Debian package postgresql)")
+    bindir = Path(binaries[-1]).parent
+    workdir = Path(tempfile.mkdtemp(prefix="ksserver-bench-pg-"))
+    data, sock = workdir / "data", workdir / "sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(workdir, "postgres")
+        shutil.chown(sock, "postgres")
+        os.chmod(workdir, 0o755)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(prefix + [str(bindir / "initdb"), "-D", str(data), "-U", "ksserver", "-A", "trust", "-E", "UTF8",
+                             "--no-sync"], check=True, capture_output=True)
+    opts = (f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200")
+    subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(workdir / "log"), "-w",
+                             "start"], check=True, capture_output=True)
+    try:
+        subprocess.run(prefix + [str(bindir / "createdb"), "-h", str(sock), "-p", str(port), "-U", "ksserver",
+                                 "bench"], check=True, capture_output=True)
+        yield f"postgresql+psycopg://ksserver@127.0.0.1:{port}/bench"
+    finally:
+        subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)

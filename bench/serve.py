@@ -1,9 +1,10 @@
 """Benchmark: ``ksserver serve`` against a bare Flask app under the same gunicorn settings.
 
     .venv/bin/python bench/serve.py [--hosts 1000] [--workers 2] [--seconds 3] [--rounds 3] [--cold]
-                                    [--installer-params] [--change [--settle 10]]
+                                    [--installer-params] [--change [--settle 10]] [--postgres]
 
-Builds a throw-away home (SQLite, or $KSSERVER_DATABASE_URL if set — it must be empty),
+Builds a throw-away home (SQLite; with --postgres a PostgreSQL server it starts itself; or
+$KSSERVER_DATABASE_URL if set — it must be empty),
 adds N compute hosts set to install (as before a reinstall), each with an interface
 127.0.x.y (all of 127/8 is local). Each round starts both servers afresh on free loopback
 ports, one after the other, and for each measures: sustained requests/s from one host
@@ -235,7 +236,19 @@ def main() -> None:
     ap.add_argument("--change", action="store_true",
                     help="change a global attribute after the sustained phase, then wait --settle s before the burst")
     ap.add_argument("--settle", type=float, default=10.0)
+    ap.add_argument("--postgres", action="store_true", help="on a PostgreSQL server the benchmark starts itself")
     opts = ap.parse_args()
+    if opts.postgres:
+        from benchlib import throwaway_postgres
+
+        with throwaway_postgres() as url:
+            os.environ["KSSERVER_DATABASE_URL"] = url
+            run(opts)
+    else:
+        run(opts)
+
+
+def run(opts) -> None:
     global KS_PATH
     if opts.installer_params:
         KS_PATH += "?arch=x86_64&np=4"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "== import contracts (the pure core imports no web, database, CLI or hypervisor library)"
+echo "== import contracts (layers, who may reach the database and hypervisors, a pure core, no import cycles)"
 .venv/bin/lint-imports
 echo "== pytest"
 exec .venv/bin/pytest -p no:cacheprovider "$@"

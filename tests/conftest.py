@@ -9,7 +9,9 @@ existing server instead (a URL to a database the suite may create databases from
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import io
 import itertools
 import os
 import shutil
@@ -20,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 BACKENDS = ["sqlite", "postgresql"]
 _counter = itertools.count()
@@ -108,10 +109,15 @@ class Result:
 
 
 class Home:
-    """A ksserver home: its directory, its database URL, and the CLI run against them."""
+    """A ksserver home: its directory, its database URL, and the CLI run against them.
+
+    ``run`` calls the CLI's dispatcher in-process with this home's environment and the
+    home's ``power`` (how VM commands reach hypervisors: ``None`` is libvirt, as in
+    production; the VM tests set a ``power.Power`` with their fakes)."""
 
     def __init__(self, path: Path, url: str, backend: str):
         self.path, self.url, self.backend = path, url, backend
+        self.power = None
 
     def env(self) -> dict[str, str]:
         return {"KSSERVER_HOME": str(self.path), "KSSERVER_DATABASE_URL": self.url}
@@ -119,9 +125,23 @@ class Home:
     def run(self, *args: str) -> Result:
         from ksserver.cli import main
 
-        runner = CliRunner()
-        res = runner.invoke(main, list(args), env=self.env(), catch_exceptions=False)
-        return Result(res.exit_code, res.stdout, res.stderr)
+        out, err = io.BytesIO(), io.BytesIO()
+        stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+        stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
+        saved = {k: os.environ.get(k) for k in self.env()}
+        os.environ.update(self.env())
+        try:
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                code = main(list(args), power=self.power)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        stdout.flush()
+        stderr.flush()
+        return Result(code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace"))
 
     def ok(self, *args: str) -> str:
         res = self.run(*args)

@@ -1,15 +1,132 @@
-"""The command line: parses arguments and prints; it holds no SQL and no rules.
+"""The command line: reads a command, runs it in one transaction, prints what it returns.
 
-Every command is registered in ``ksserver.cli.commands`` with the verb-noun grammar of
-``ksserver.cli.framework``; ``main`` is the Click group installed as ``ksserver``.
+Rule: ``COMMANDS`` (``ksserver.cli.commands``) is the one table of commands; this module
+is the one dispatcher. It opens the command's transaction (the only place the CLI does),
+passes the hypervisor access to the commands that power VMs, and maps every failure to one
+line on stderr: ``error - …`` and exit status 1 for bad input, 2 for a command line that
+names no command. A command imports only its own module, so ``help`` and small commands
+start fast. No SQL and no rules here: those are the services'.
 """
 
-from ksserver.cli import commands  # noqa: F401  (registers every command)
-from ksserver.cli.framework import VerbNounGroup
+from __future__ import annotations
 
-main = VerbNounGroup(
-    name="ksserver",
-    help="Kickstart provisioning server for clusters. Commands read `ksserver VERB NOUN… [ARGS] [key=value…]`; "
-    "`ksserver list-host-attr` is the same as `ksserver list host attr`.",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-)
+import sys
+import textwrap
+
+from ksserver.cli.commands import COMMANDS
+from ksserver.cli.grammar import Command, Grammar, bind
+from ksserver.cli.results import Problems, Table
+from ksserver.errors import KsError
+
+GRAMMAR = Grammar(COMMANDS)
+
+_ABOUT = ("Kickstart provisioning server for clusters. Commands read "
+          "`ksserver VERB NOUN… [ARGS] [key=value…]`; `ksserver list-host-attr` is `ksserver list host attr`. "
+          "`ksserver help TOPIC` shows one command, or the commands under a word.")
+
+
+class _Usage(Exception):
+    """A command line that names no command (exit status 2)."""
+
+
+def main(argv: list[str] | None = None, power=None) -> int:
+    """Run one command line; returns the exit status. ``power``: how VM commands reach
+    hypervisors (``power.Power``; libvirt when not given)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _main(args, power)
+    except _Usage as err:
+        print(f"error - {err}", file=sys.stderr)
+        return 2
+    except Problems as err:
+        for line in err.lines:
+            print(f"error - {line}", file=sys.stderr)
+        return 1
+    except KsError as err:
+        print(f"error - {err.message}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a file the command reads or writes: named, in one line
+        print(f"error - {err.filename}: {err.strerror}" if err.filename else f"error - {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error - interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(args: list[str], power) -> int:
+    if not args or args[0] in ("help", "--help", "-h"):
+        return _help(args[1:])
+    if args[0] == "--version":
+        from ksserver import __version__
+
+        print(f"ksserver {__version__}")
+        return 0
+    cmd, words, rest = GRAMMAR.split(args)
+    if cmd is None:
+        shown = " ".join(args[: max(len(words) + 1, 2)])
+        raise _Usage(f'unknown command "{shown}" (`ksserver help` lists the commands)')
+    line = bind(cmd, rest)
+    if line.wants_help:
+        return _help(list(cmd.words))
+    _emit(_call(cmd, line.kwargs, power), line.as_json)
+    return 0
+
+
+def _call(cmd: Command, kwargs: dict, power):
+    func = cmd.function()
+    if cmd.power:
+        if power is None:
+            from ksserver.power import Power
+
+            power = Power()
+        kwargs["power"] = power
+    if not cmd.session:
+        return func(**kwargs)
+    from ksserver.services import transaction
+
+    with transaction() as session:
+        return func(session, **kwargs)
+
+
+def _emit(result, as_json: bool) -> None:
+    if result is None:
+        return
+    if isinstance(result, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result)
+        sys.stdout.buffer.flush()
+        return
+    if isinstance(result, Table):
+        from ksserver.table import format_json, format_table
+
+        text = format_json(result.header, result.rows) if as_json else format_table(
+            result.header, result.rows, trim_owner=result.trim_owner)
+    else:
+        text = str(result)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _help(topic: list[str]) -> int:
+    """``help``: every command; ``help WORDS``: that command, or the commands under it."""
+    if topic:
+        cmd, words, rest = GRAMMAR.split(topic)
+        if cmd is not None and not rest:
+            print(cmd.usage())
+            print()
+            print(textwrap.fill(cmd.help, 88))
+            more = [c for c in GRAMMAR.under(list(cmd.words)) if c is not cmd]
+            if more:
+                print(f"\nand under `{cmd.name}`: " + "; ".join(c.name for c in more))
+            return 0
+        chosen = GRAMMAR.under(topic)
+        if not chosen:
+            raise _Usage(f'no command "{" ".join(topic)}" (`ksserver help` lists the commands)')
+    else:
+        chosen = GRAMMAR.under([])
+        print(textwrap.fill(_ABOUT, 88))
+        print()
+    for cmd in chosen:
+        print(cmd.usage())
+        print(textwrap.indent(textwrap.fill(cmd.help, 84), "    "))
+    return 0

@@ -87,7 +87,8 @@ def host_records_by_id(session: Session | Connection, ids: Sequence[int]) -> lis
     return [HostRecord(*row) for row in _rows_for(session, _BY_IDS, ids)]
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+def chunks(ids: Sequence) -> Iterable[list]:
+    """``ids`` in lists short enough for any backend's bound-parameter limit (``CHUNK``)."""
     ids = list(ids)
     for i in range(0, len(ids), CHUNK):
         yield ids[i : i + CHUNK]
@@ -104,7 +105,7 @@ def _rows_for(session: Session | Connection, stmt, ids: Iterable[int]) -> list:
     """``stmt`` (which filters on ``bindparam("ids", expanding=True)``) for every id, a
     chunk at a time."""
     rows: list = []
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in chunks(sorted(set(ids))):
         rows += session.execute(stmt, {"ids": list(chunk)}).all()
     return rows
 

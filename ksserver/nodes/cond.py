@@ -26,11 +26,13 @@ from functools import lru_cache
 from typing import Any
 
 from ksserver.errors import KsError
+from ksserver.truth import NO, YES
 
 __all__ = ["Cond", "CondSyntaxError", "TRUE", "coerce", "compile_cond", "make_cond", "CoercedAttrs"]
 
-_TRUE_WORDS = frozenset({"on", "true", "yes", "y"})
-_FALSE_WORDS = frozenset({"off", "false", "no", "n"})
+# "1" and "0" are numbers in a condition, as in the original
+_TRUE_WORDS = YES - {"1"}
+_FALSE_WORDS = NO - {"0"}
 _INT = re.compile(r"\s*[+-]?\d+\s*\Z")
 _FLOAT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*\Z")
 

@@ -8,6 +8,7 @@ one-line :class:`~ksserver.errors.KsError` naming the VM and its container.  The
 not touched here: callers pass plain values in (a DomainSpec, paths, a driver).
 """
 
+from ksserver.power.access import Power
 from ksserver.power.domain import Boot, Disk, DomainSpec, Interface, render_domain_xml
 from ksserver.power.driver import (
     ACTIVE,
@@ -44,7 +45,7 @@ __all__ = [
     "ACTIVE", "CRASHED", "DEFAULT_URI_TEMPLATE", "HAVE_DEFINE_VALIDATE", "NOSTATE",
     "PAUSED", "SHUTDOWN", "SHUTOFF", "STATES",
     "Boot", "Disk", "DomainSpec", "HypervisorDriver", "Interface", "LibvirtDriver",
-    "LocalCopyTransport", "MoveResult", "Progress", "ProgressRenderer", "SshTransport",
+    "LocalCopyTransport", "MoveResult", "Power", "Progress", "ProgressRenderer", "SshTransport",
     "Transport", "XenVmConfig",
     "close_all", "ensure_disks", "move_vm", "pause_vm", "render_domain_xml", "render_xen_config",
     "restore_vm", "resume_vm", "save_vm", "start_vm", "stop_vm", "uri_for", "vm_state",

@@ -207,6 +207,13 @@ def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything
     return out
 
 
+def resolved_values(session: Session, host_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Resolved attributes (name → value) of hosts, in a fixed number of queries."""
+    records = queries.host_records_by_id(session, list(dict.fromkeys(host_ids)))
+    out = resolve_hosts(session, records)
+    return {hid: {k: v.value for k, v in attrs.items()} for hid, attrs in out.items()}
+
+
 def host_attrs(session: Session, rec: HostRecord) -> dict[str, str]:
     """One host's attributes as plain name → value (what the graph's entities see)."""
     return {k: v.value for k, v in resolve_hosts(session, [rec])[rec.id].items()}

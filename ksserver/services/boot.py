@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ksserver.db import queries
 from ksserver.db.models import Bootaction, Host
 from ksserver.errors import KsError
 from ksserver.services import bootfiles, selection
@@ -174,6 +175,6 @@ def list_host_boot(session: Session, selectors: list[str], show_token: bool = Fa
 
 def _hosts(session: Session, ids: list[int]) -> list[Host]:
     out: list[Host] = []
-    for i in range(0, len(ids), 5000):
-        out += session.scalars(select(Host).where(Host.id.in_(ids[i : i + 5000]))).all()
+    for chunk in queries.chunks(ids):
+        out += session.scalars(select(Host).where(Host.id.in_(chunk))).all()
     return out

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ksserver import config
+from ksserver.db import queries
 from ksserver.db.models import Bootaction, GlobalAttr, Host, VMNode
 from ksserver.errors import KsError
 from ksserver.services import attributes, selection
@@ -135,9 +136,9 @@ def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
     state = {h_id: (ba, tok) for h_id, ba, tok in session.execute(select(Host.id, Host.boot_action, Host.install_token))} \
         if everything else {}
     if not everything:
-        for i in range(0, len(ids), 5000):
+        for chunk in queries.chunks(ids):
             for h_id, ba, tok in session.execute(
-                select(Host.id, Host.boot_action, Host.install_token).where(Host.id.in_(ids[i : i + 5000]))
+                select(Host.id, Host.boot_action, Host.install_token).where(Host.id.in_(chunk))
             ):
                 state[h_id] = (ba, tok)
     actions = {b.action: b for b in session.scalars(select(Bootaction))}

@@ -34,9 +34,9 @@ from ksserver.db.models import Host, InstallEvent
 from ksserver.db.queries import HostRecord
 from ksserver.db.session import dispose_all, transaction
 from ksserver.errors import Forbidden, KsError
+from ksserver.truth import is_yes
 from ksserver.services import attributes, boot, bootfiles, rolls, selection
 
-_TRUE = {"on", "yes", "y", "true", "1"}
 _ARCH = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 
@@ -143,7 +143,7 @@ def identify(db: Session | Connection, ask: Ask, trust_mac_headers: str | None) 
         if mac_hosts - {host.id}:
             raise Forbidden(f"MAC headers name another host than {host.name}")
         return host
-    if mac_hosts and (trust_mac_headers or "").strip().lower() in _TRUE:
+    if mac_hosts and is_yes(trust_mac_headers):
         if len(mac_hosts) > 1:
             raise Forbidden("MAC headers name several hosts")
         return queries.host_records_by_id(db, [mac_hosts.pop()])[0]

@@ -6,13 +6,16 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ksserver.attrs import defaults
-from ksserver.db.models import OS, Appliance, Host, Interface, Network
+from ksserver import vm
+from ksserver.db.models import OS, Appliance, Host, Interface, Network, Partition, VMNode
+from ksserver.power import Power
 from ksserver.errors import KsError, NotFound
 from ksserver.services import lookup, selection, validate
+from ksserver.services.vms.lifecycle import remove_vm_domains
 
 _NAME_RACK_RANK = re.compile(r"^(?P<app>.+)-(?P<rack>\d+)-(?P<rank>\d+)$")
 
@@ -68,14 +71,11 @@ def list_hosts(session: Session, selectors: Sequence[str]):
     ]
 
 
-def remove_hosts(session: Session, selectors: Sequence[str], force: bool = False) -> list[str]:
+def remove_hosts(session: Session, selectors: Sequence[str], power: Power, force: bool = False) -> list[str]:
     """Remove hosts with their interfaces and attributes; a VM's libvirt domain goes too.
 
     With ``force``, a VM whose hypervisor cannot be reached (a container gone for good)
     loses its records anyway; returns warnings for what was left on the hypervisor side."""
-    from ksserver.db.models import VMNode
-    from ksserver.services import vms  # vms builds on this module
-
     records = selection.select_hosts(session, list(selectors), change=True)
     ids = {r.id for r in records}
     guests = session.execute(
@@ -86,7 +86,7 @@ def remove_hosts(session: Session, selectors: Sequence[str], force: bool = False
         raise KsError(f"cannot remove a container that still holds VMs ({', '.join(sorted(held))}); remove or move them first")
     warnings = []
     try:
-        vms.remove_vm_domains(session, records)
+        remove_vm_domains(session, records, power)
     except KsError as err:
         if not force:
             raise KsError(f"{err.message} (force=yes removes the records anyway)") from None
@@ -359,3 +359,36 @@ def add_os(session: Session, name: str) -> OS:
 
 def list_oses(session: Session):
     return [(o.name,) for o in session.scalars(select(OS).order_by(OS.name))]
+
+
+# --- partitions (where VM disk images go) ------------------------------------------
+
+
+def add_partition(session: Session, host: str, device: str, *, mountpoint=None, size=None, fstype=None) -> None:
+    rec = selection.one_host(session, host)
+    if session.scalar(select(Partition.id).where(Partition.host_id == rec.id, Partition.device == device)):
+        raise KsError(f'host "{rec.name}" already has partition "{device}"')
+    if size not in (None, "") and vm.parse_size_mb(size) is None:
+        raise KsError(f"invalid partition size ({size}): give e.g. 36.0GB or 512MB")
+    session.add(Partition(host_id=rec.id, device=device, mountpoint=mountpoint or None, size=size or None, fstype=fstype or None))
+    session.flush()
+
+
+def list_partitions(session: Session, selectors: Sequence[str]) -> list[tuple]:
+    records = selection.select_hosts(session, list(selectors), change=False)
+    by_id = {r.id: r.name for r in records}
+    order = {r.id: i for i, r in enumerate(records)}
+    rows = session.scalars(select(Partition).where(Partition.host_id.in_(list(by_id)))).all() if by_id else []
+    rows = sorted(rows, key=lambda p: (order[p.host_id], selection.natural_key(p.device)))
+    return [(by_id[p.host_id], p.device, p.mountpoint, p.size, p.fstype) for p in rows]
+
+
+def remove_partitions(session: Session, host: str, device: str | None = None) -> None:
+    rec = selection.one_host(session, host)
+    stmt = delete(Partition).where(Partition.host_id == rec.id)
+    if device:
+        if not session.scalar(select(Partition.id).where(Partition.host_id == rec.id, Partition.device == device)):
+            raise NotFound(f'host "{rec.name}" has no partition "{device}"')
+        stmt = stmt.where(Partition.device == device)
+    session.execute(stmt)
+    session.flush()

@@ -28,6 +28,12 @@ def root_of(rec: HostRecord) -> str:
     return rec.node
 
 
+def render_node(root: str, attrs: dict[str, str], graph: str, kind: str) -> str:
+    """A root node rendered from attributes alone, no host record (``list node xml``)."""
+    g = graph_for(graph)
+    return g.render_xml(root, attrs) if kind == "xml" else g.render_kickstart(root, attrs)
+
+
 def render_host_xml(session: Session, rec: HostRecord) -> str:
     return graph_for(rec.graph).render_xml(root_of(rec), entity_attrs(session, rec))
 

@@ -16,6 +16,7 @@ from ksserver import config
 from ksserver.attrs import INTRINSIC, Level, defaults, parse_site_attrs
 from ksserver.db.models import OS, Appliance, Host, Network
 from ksserver.errors import KsError
+from ksserver.db.session import transaction
 from ksserver.services import attributes, boot, inventory
 
 #: name, membership, root node, managed — the appliances a Rocks frontend starts with.
@@ -57,6 +58,17 @@ def upgrade_schema() -> str:
     except SQLAlchemyError as err:
         reason = str(getattr(err, "orig", None) or err).splitlines()[0]
         raise KsError(f"cannot open the database {config.database_url()}: {reason}") from None
+
+
+def init(site_attrs_file: str | None) -> tuple[list[str], str]:
+    """``ksserver init``: read the site.attrs (the demo site's when none is given), create or
+    upgrade the schema, then set up this frontend in one transaction. Returns what it did,
+    a line each, and the schema revision."""
+    site = read_site_attrs(site_attrs_file)
+    revision = upgrade_schema()
+    with transaction() as session:
+        done = initialise(session, site, replace_attrs=site_attrs_file is not None)
+    return done, revision
 
 
 def read_site_attrs(path: str | None) -> dict[str, str]:

@@ -6,10 +6,9 @@ import ipaddress
 import re
 
 from ksserver.errors import KsError
+from ksserver.truth import NO, YES
 
 _MAC = re.compile(r"^[0-9a-f]{1,2}([:-][0-9a-f]{1,2}){5}$")
-_TRUE = {"on", "yes", "y", "true", "1"}
-_FALSE = {"off", "no", "n", "false", "0"}
 
 
 def ip(value: str, what: str = "ip") -> str:
@@ -51,9 +50,9 @@ def boolean(value: str | bool, what: str) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in YES:
         return True
-    if text in _FALSE:
+    if text in NO:
         return False
     raise KsError(f'invalid {what} "{value}": expected yes or no')
 

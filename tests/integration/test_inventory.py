@@ -118,7 +118,6 @@ def test_changes_never_default_to_every_host(ks):
         (("add", "network", "dmz", "10.9.0.0", "255.0.255.0"), 'error - invalid netmask "255.0.255.0": the one bits must come first'),
         (("remove", "network", "private"), 'error - network "private" is used by 2 interface(s); remove or move them first'),
         (("remove", "appliance", "frontend"), 'error - appliance "frontend" still has 1 host(s); remove them first'),
-        (("frobnicate", "host"), 'error - invalid command "frobnicate host"'),
     ],
 )
 def test_bad_input_gets_one_line_and_changes_nothing(ks, args, message):
@@ -127,6 +126,28 @@ def test_bad_input_gets_one_line_and_changes_nothing(ks, args, message):
     before = ks.ok("list", "host", "interface") + ks.ok("list", "host") + ks.ok("list", "attr")
     assert ks.fails(*args) == message
     assert ks.ok("list", "host", "interface") + ks.ok("list", "host") + ks.ok("list", "attr") == before
+
+
+@pytest.mark.parametrize("args, shown", [
+    (("frobnicate", "host"), "frobnicate host"),
+    (("list", "hots"), "list hots"),
+    (("lst", "host"), "lst host"),
+])
+def test_an_unknown_command_is_one_line_and_status_2(ks, args, shown):
+    res = ks.run(*args)
+    assert (res.exit_code, res.stdout) == (2, "")
+    assert res.stderr == f'error - unknown command "{shown}" (`ksserver help` lists the commands)\n'
+
+
+def test_help_shows_the_topic(ks):
+    res = ks.run("help", "set", "host", "attr")
+    assert res.exit_code == 0
+    assert res.stdout.startswith("ksserver set host attr HOST… ATTR VALUE\n\nSet an attribute at the host level")
+    assert ks.ok("set", "host", "attr", "--help") == res.stdout
+    under = ks.ok("help", "remove")
+    assert "ksserver remove host HOST… [force=…]" in under and "ksserver remove roll NAME" in under
+    assert "ksserver list host" not in under
+    assert ks.run("help", "frobnicate").exit_code == 2
 
 
 def test_a_failure_midway_rolls_back_the_whole_command(ks):

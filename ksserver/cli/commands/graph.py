@@ -1,12 +1,10 @@
 """The graph: a host's XML profile and kickstart, rendering from site.attrs, checks, pictures."""
 
-import sys
 from pathlib import Path
 
-from ksserver import config
-from ksserver.cli.framework import command
+from ksserver.cli.results import Problems
 from ksserver.errors import KsError
-from ksserver.services import profile, transaction
+from ksserver.services import profile
 
 
 def _per_host(pairs):
@@ -16,27 +14,19 @@ def _per_host(pairs):
     return "".join(f"{host}: {line}\n" for host, text in pairs for line in text.splitlines())
 
 
-@command("list host xml", "host+")
-def list_host_xml(host):
-    """The merged XML profile of hosts (stage one: the graph walked, entities expanded)."""
-    with transaction() as session:
-        return _per_host(profile.host_profiles(session, host, "xml"))
+def list_host_xml(session, host):
+    return _per_host(profile.host_profiles(session, host, "xml"))
 
 
-@command("list host profile", "host+")
-def list_host_profile(host):
-    """The kickstart file of hosts (stage two), as an installer receives it."""
-    with transaction() as session:
-        return _per_host(profile.host_profiles(session, host, "kickstart"))
+def list_host_profile(session, host):
+    return _per_host(profile.host_profiles(session, host, "kickstart"))
 
 
-@command("list node xml", "root", ("attrs", "graph", "format"))
 def list_node_xml(root, attrs=None, graph=None, format=None):
-    """Render a root node from a site.attrs file, with no host record and no database
-    (how a frontend builds its own kickstart). format=kickstart gives stage two."""
-    from ksserver.attrs import defaults
-    from ksserver.graph import Graph, parse_site_attrs
+    from ksserver.attrs import defaults, parse_site_attrs
 
+    if format not in (None, "xml", "kickstart"):
+        raise KsError(f'invalid format "{format}": use xml or kickstart')
     values: dict[str, str] = {}
     if attrs:
         try:
@@ -44,39 +34,22 @@ def list_node_xml(root, attrs=None, graph=None, format=None):
         except OSError as err:
             raise KsError(f"cannot read {attrs}: {err.strerror}") from None
     values = defaults.own_frontend(root, values, graph or "default")
-    g = Graph.load(config.graph_dirs(), graph or "default")
-    if format in (None, "xml"):
-        return g.render_xml(root, values)
-    if format == "kickstart":
-        return g.render_kickstart(root, values)
-    raise KsError(f'invalid format "{format}": use xml or kickstart')
+    return profile.render_node(root, values, graph or "default", format or "xml")
 
 
-@command("check graph", "appliance*")
-def check_graph(appliance):
-    """Check the graph for every kickstartable appliance (or those named): well-formed
-    files, edges, cycles, unreachable nodes, undefined entities, and pykickstart's verdict."""
-    with transaction() as session:
-        problems = profile.check(session, appliance)
+def check_graph(session, appliance):
+    problems = profile.check(session, appliance)
     if problems:
-        for line in problems:
-            print(f"error - {line}", file=sys.stderr)
-        sys.exit(1)
+        raise Problems(problems)
     return "graph ok\n"
 
 
-@command("report graph", "appliance?", ("format",))
-def report_graph(appliance=None, format=None):
-    """The graph as Graphviz DOT (format=dot, default) or SVG (format=svg); with an
-    appliance, the nodes its hosts traverse are highlighted."""
-    from ksserver.graph import to_svg
-
-    with transaction() as session:
-        text = profile.dot(session, appliance)
-    if format in (None, "dot"):
-        return text
+def report_graph(session, appliance=None, format=None):
+    if format not in (None, "dot", "svg"):
+        raise KsError(f'invalid format "{format}": use dot or svg')
+    text = profile.dot(session, appliance)
     if format == "svg":
-        sys.stdout.buffer.write(to_svg(text))
-        sys.stdout.flush()
-        return None
-    raise KsError(f'invalid format "{format}": use dot or svg')
+        from ksserver.graph import to_svg
+
+        return to_svg(text)
+    return text

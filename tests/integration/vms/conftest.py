@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ksserver.power import ACTIVE, PAUSED, LibvirtDriver
-from ksserver.services import vms
+from ksserver.power import ACTIVE, PAUSED, LibvirtDriver, Power
 
 HOSTS = ("bayou", "vm-container-0-0", "vm-container-0-1", "vm-container-1-0")
 
@@ -52,11 +51,11 @@ def driver(ks, host):
 
 
 @pytest.fixture
-def power_registry():
-    """Swap the service layer's driver/transport factories for one test."""
-    saved = (vms.POWER.driver_factory, vms.POWER.transport_factory)
-    yield vms.POWER
-    vms.POWER.driver_factory, vms.POWER.transport_factory = saved
+def power_registry(ks):
+    """The hypervisor access this test's commands get: a ``power.Power`` whose factories
+    the test sets (fakes), passed to the CLI as production passes libvirt's."""
+    ks.power = Power()
+    return ks.power
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ksserver.errors import KsError
 from ksserver.services import vms
 
 
@@ -151,7 +152,7 @@ def test_failure_at_the_last_write_leaves_nothing(vc, monkeypatch):
     def add_then_fail(session, *a, **k):
         original_add_cluster(session, *a, **k)
         session.flush()
-        raise vms.KsError("injected failure after writing")
+        raise KsError("injected failure after writing")
 
     monkeypatch.setattr(vms, "add_cluster", add_then_fail)
     assert vc.fails("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "2") == "error - injected failure after writing"

@@ -2,14 +2,13 @@
 
 import pytest
 
-from ksserver.cli import framework
+from ksserver.cli import GRAMMAR
+from ksserver.cli.grammar import bind as bind_line
 from ksserver.errors import KsError
-
-import ksserver.cli  # noqa: F401  (registers the commands)
 
 
 def split(*argv):
-    spec, _words, rest = framework.split_command(list(argv))
+    spec, _words, rest = GRAMMAR.split(list(argv))
     return (spec.name if spec else None), rest
 
 
@@ -27,8 +26,8 @@ def test_hyphenated_arguments_are_not_command_words():
 
 
 def bind(name, *words):
-    spec = framework.REGISTRY[tuple(name.split())]
-    return framework.parse(spec, list(words))[0]
+    spec = GRAMMAR.commands[tuple(name.split())]
+    return {k: v for k, v in bind_line(spec, list(words)).kwargs.items() if k not in dict(spec.fixed)}
 
 
 def test_positional_and_key_value_binding():
