@@ -79,13 +79,14 @@ def retoken(url: str) -> int:
 
 
 def sync_all(counter: QueryCounter, tftp: Path) -> dict:
-    from ksserver.cli.commands.install import sync_host_bootfile
+    from ksserver.cli import main
 
     counter.count = 0
     buf = io.StringIO()
     t = time.perf_counter()
     with redirect_stdout(buf):
-        out = sync_host_bootfile(host=[], tftpboot=str(tftp))
+        assert main(["sync", "host", "bootfile", f"tftpboot={tftp}"]) == 0
+    out = buf.getvalue()
     seconds = time.perf_counter() - t
     return {"s": seconds, "queries": counter.count, "said": str(out).strip(),
             "files": sum(1 for _ in (tftp / "pxelinux.cfg").iterdir())}

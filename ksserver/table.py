@@ -1,6 +1,6 @@
 """The one table formatter: the original's ``endOutput`` rules, and the same rows as JSON.
 
-Rules (spec §7.3): header words upper-cased; the first column is the owner, printed
+Rules (docs/original-behaviour.md §7.3): header words upper-cased; the first column is the owner, printed
 ``owner:``; an empty cell is filled with the pad character to the column's width; every cell
 is left-justified and padded to its width (so lines keep trailing blanks); one space between
 columns; no rows prints nothing, not even the header. When every row has the same owner and

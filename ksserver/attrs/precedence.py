@@ -45,12 +45,17 @@ class Resolved:
     source: Level
 
 
-def _fold(base: Mapping[str, Resolved], layers: Iterable[tuple[Level, Mapping[str, str]]]) -> dict[str, Resolved]:
-    """The one precedence fold: each layer, least specific first, overrides what is below."""
-    out = dict(base)
+def _overlay(out: dict[str, Resolved], level: Level, layer: Mapping[str, str]) -> None:
+    """One step of the one precedence fold: ``layer``'s values override what is below."""
+    for name, value in layer.items():
+        out[name] = Resolved(value, level)
+
+
+def _fold(layers: Iterable[tuple[Level, Mapping[str, str]]]) -> dict[str, Resolved]:
+    """The fold: each layer, least specific first, over the ones before it."""
+    out: dict[str, Resolved] = {}
     for level, layer in layers:
-        for name, value in layer.items():
-            out[name] = Resolved(value, level)
+        _overlay(out, level, layer)
     return out
 
 
@@ -77,7 +82,7 @@ class BulkResolver:
     def shared(self, key: Hashable, os_layer: Mapping[str, str], appliance_layer: Mapping[str, str]) -> dict[str, Resolved]:
         merged = self._shared.get(key)
         if merged is None:
-            merged = _fold({}, ((Level.GLOBAL, self._global), (Level.OS, os_layer), (Level.APPLIANCE, appliance_layer)))
+            merged = _fold(((Level.GLOBAL, self._global), (Level.OS, os_layer), (Level.APPLIANCE, appliance_layer)))
             self._shared[key] = merged
         return merged
 
@@ -87,7 +92,8 @@ class BulkResolver:
     ) -> dict[str, Resolved]:
         out = {k: Resolved(v, Level.INTRINSIC) for k, v in intrinsic.items() if v is not None}
         out.update(shared)  # the shared levels, already folded, over the intrinsic values
-        return _fold(out, ((Level.HOST, host_layer),))
+        _overlay(out, Level.HOST, host_layer)
+        return out
 
 
 def explain(

@@ -1,4 +1,4 @@
-"""The ``site.attrs`` format (spec §4.1): one ``key:value`` line per attribute.
+"""The ``site.attrs`` format (docs/original-behaviour.md §4.1): one ``key:value`` line per attribute.
 
 Split on the first colon, both sides stripped; blank lines and ``#`` comments are skipped
 (the original had none, but hand-written files do).

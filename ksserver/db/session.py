@@ -126,7 +126,7 @@ def connection(url: str | None = None) -> Iterator[Connection]:
 def hot_connection(url: str | None = None) -> Iterator[Connection]:
     """The install server's kickstart path, where round trips are the cost: a Core
     connection in autocommit mode, so no BEGIN, COMMIT or reset ROLLBACK per request (its
-    reads are ordered by the revision read first, ``db.revision``; what it records goes
+    reads are ordered by the revision read first, ``queries.serving_state``; what it records goes
     through ``services.events``), and no ping per checkout: a connection
     the database dropped fails once with ``Disconnected``, is discarded, and the caller may
     try again. The same one-line errors as ``transaction()``."""

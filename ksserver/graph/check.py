@@ -9,13 +9,12 @@ for its ``os_version``.  pykickstart is imported only inside :func:`validate_kic
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ksserver.errors import KsError
-from ksserver.graph.engine import NODE_SUBDIRS, Graph, graph_files, label_of
+from ksserver.graph.engine import NODE_SUBDIRS, Graph, graph_files, xml_files
 from ksserver.graph.graphfile import Edge, parse_graph_file
 from ksserver.graph.kgen import DEFAULT_OS_VERSION
 from ksserver.graph.traverse import reach
@@ -48,18 +47,6 @@ def validate_kickstart(text: str, os_version: str = DEFAULT_OS_VERSION) -> list[
     for w in caught:
         problems.append("warning: " + " ".join(str(w.message).split()))
     return problems
-
-
-def _node_file_paths(dirs: Sequence[Path]):
-    for i, d in enumerate(dirs):
-        for sub in NODE_SUBDIRS:
-            ndir = d / sub
-            try:
-                names = sorted(n for n in os.listdir(ndir) if n.endswith(".xml"))
-            except OSError:
-                continue
-            for n in names:
-                yield ndir / n, label_of(dirs, i, ndir / n)
 
 
 def _cycles(adjacency: dict[str, list[Edge]]) -> list[list[Edge]]:
@@ -115,7 +102,7 @@ def check_graph(
 
     entity_lines: dict[Path, dict[str, int]] = {}
     broken: set[Path] = set()
-    for path, label in _node_file_paths(dirs):
+    for path, label in xml_files(dirs, NODE_SUBDIRS):
         try:
             source = load_node_source(path, label)
             doc = source.parse({name: "" for name in source.entities})

@@ -111,16 +111,23 @@ def label_of(dirs: Sequence[Path], index: int, path: Path) -> str:
     return str(path)
 
 
+def xml_files(dirs: Sequence[Path], subdirs: Sequence[str]):
+    """(path, label) of every ``*.xml`` in each of ``subdirs`` of each directory, in
+    directory order and by name within one."""
+    for i, d in enumerate(dirs):
+        for sub in subdirs:
+            where = Path(d) / sub
+            try:
+                names = sorted(n for n in os.listdir(where) if n.endswith(".xml"))
+            except OSError:
+                continue
+            for n in names:
+                yield where / n, label_of(dirs, i, where / n)
+
+
 def graph_files(dirs: Sequence[Path], graph: str):
     """(path, label) of every graph file, in the order their edges are read."""
-    for i, d in enumerate(dirs):
-        gdir = Path(d) / "graphs" / graph
-        try:
-            names = sorted(n for n in os.listdir(gdir) if n.endswith(".xml"))
-        except OSError:
-            continue
-        for n in names:
-            yield gdir / n, label_of(dirs, i, gdir / n)
+    return xml_files(dirs, (f"graphs/{graph}",))
 
 
 @dataclass

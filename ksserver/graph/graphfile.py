@@ -1,6 +1,6 @@
 """Graph files: ``<edge>`` and ``<order>`` declarations, merged over several files.
 
-Syntax (the original's, spec §2.3):
+Syntax (the original's, docs/original-behaviour.md §2.3):
 
 * ``<edge from="A" to="B" [arch= os= release= cond=]/>`` — including A pulls in B.  Its
   condition decides, when B is first reached through it, whether B is kept.

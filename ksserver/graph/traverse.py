@@ -1,4 +1,4 @@
-"""Which node files an appliance gets, and in what order (spec §2.5).
+"""Which node files an appliance gets, and in what order (docs/original-behaviour.md §2.5).
 
 1. Depth-first from the root along outgoing edges in declaration order (graph directories
    in the order given, files sorted by name, then document order), visiting each node once,
@@ -6,7 +6,7 @@
    is false the node is left out, even when a later edge with a true condition points at it.
    A pruned child edge (``<edge from="a"><to cond=…>b</to></edge>``) whose condition is
    false reaches nothing.
-   Deliberate difference from the original (its bug, spec §8.3): the traversal does not go
+   Deliberate difference from the original (its bug, docs/original-behaviour.md §8.3): the traversal does not go
    on *through* a node that was left out, so ``x11``'s own children do not arrive on a host
    without ``x11``.  They can still be reached along another path.
 2. The order graph is sorted topologically (implicit ``HEAD → n`` for every node with no

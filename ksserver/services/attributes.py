@@ -237,7 +237,7 @@ def list_host_attrs(session: Session, selectors: Sequence[str], attr: str | None
 
 
 def report_host_attrs(session: Session, selectors: Sequence[str], attr: str | None = None) -> str:
-    """site.attrs text (spec §4.3); with several hosts each line is prefixed ``host: ``."""
+    """site.attrs text (docs/original-behaviour.md §4.3); with several hosts each line is prefixed ``host: ``."""
     records = selection.select_hosts(session, list(selectors), change=True)
     resolved = resolve_hosts(session, records)
     several = len(records) > 1

@@ -30,13 +30,13 @@ def set_boot_action(session: Session, host: Host, action: str) -> str | None:
     return host.install_token
 
 
-# --- bootactions: named kernel/ramdisk/args triples (spec §5.1, §5.2) -----------------------
+# --- bootactions: named kernel/ramdisk/args triples (docs/original-behaviour.md §5.1, §5.2) -----------------------
 
 _NONE = "none"
 
 
 def default_bootactions(site: dict[str, str], arch: str) -> list[tuple[str, str, str | None, str | None]]:
-    """(action, kernel, ramdisk, args) of the bootactions a frontend starts with (spec §5.2)."""
+    """(action, kernel, ramdisk, args) of the bootactions a frontend starts with (docs/original-behaviour.md §5.2)."""
     ver = site.get("rocks_version") or "6.1"
     kernel, ramdisk = f"vmlinuz-{ver}-{arch}", f"initrd.img-{ver}-{arch}"
     base = "ks ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"

@@ -1,4 +1,4 @@
-"""PXE boot files (spec §5.3): ``pxelinux.cfg/<HEX-IP>`` per host, ``default`` for the frontend.
+"""PXE boot files (docs/original-behaviour.md §5.3): ``pxelinux.cfg/<HEX-IP>`` per host, ``default`` for the frontend.
 
 Rule: the text of every file comes from one function, ``bootfiles``, that reads the whole
 selection in a fixed number of queries; ``sync`` writes each file atomically (a temporary

@@ -1,4 +1,4 @@
-"""Rolls, and the rolls a (VM) frontend installs lights-out (spec §4.2, §4.3).
+"""Rolls, and the rolls a (VM) frontend installs lights-out (docs/original-behaviour.md §4.2, §4.3).
 
 Rule: only hosts of appliance ``frontend`` have rolls. ``report_host_rolls`` writes the
 installer's ``rolls.xml``: the seed's layout (two-space indented attribute lines), ``url``

@@ -30,7 +30,7 @@ DEFAULT_APPLIANCES = (
     ("power", "Power Distribution Unit", None, False),
 )
 
-#: site.attrs keys that describe the installing machine, not the site (spec §4.1).
+#: site.attrs keys that describe the installing machine, not the site (docs/original-behaviour.md §4.1).
 _NOT_GLOBAL = INTRINSIC | {"os"}
 
 REQUIRED = (

@@ -19,7 +19,6 @@ from xml.sax.saxutils import escape
 
 import libvirt
 import pytest
-
 from libvirt_env import DOMAIN_PREFIX, cleanup_domains, remove_paths
 
 BOOT_TIMEOUT = 90.0

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import libvirt
 import pytest
-
 from libvirt_env import E2E_USER, remove_paths
 from waiting import wait_until
 

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from goldens import expect
+
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
@@ -42,7 +44,7 @@ def build_tile(ks_empty, tmp_path):
 def test_seed_list_host_attr_layout(ks_empty, tmp_path):
     seed = build_tile(ks_empty, tmp_path)
     out = ks_empty.ok("list", "host", "attr", "tile-0-0")
-    assert out == (GOLDEN / "cli" / "list-host-attr-tile-0-0.txt").read_text()
+    expect("cli/list-host-attr-tile-0-0.txt", out)
     lines = out.splitlines()
     header = lines[0]
     assert header.split() == ["HOST", "ATTR", "VALUE", "SOURCE"]

@@ -5,9 +5,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from ksserver.db.migrate import head
 
 import pytest
+
+from ksserver.db.migrate import head
 
 
 def test_init_builds_the_frontend_and_is_idempotent(ks):

@@ -3,7 +3,6 @@
 from sqlalchemy import create_engine, text
 
 
-
 def revision(ks) -> int:
     eng = create_engine(ks.url)
     try:

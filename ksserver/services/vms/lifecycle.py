@@ -116,24 +116,23 @@ def _save_path(session: Session, info: VMInfo, file: str | None) -> str:
     return posixpath.join(d, f"{info.name}.saved")
 
 
-def save_vms(session: Session, selectors: Sequence[str], power: hv.Power, file: str | None = None) -> list[str]:
+def _each_saved(session: Session, selectors: Sequence[str], power: hv.Power, file: str | None, op: Callable) -> list[str]:
+    """``op(driver, VM name, its save file)`` for each VM named."""
     vms = select_vms(session, selectors, change=True)
     if file and len(vms) > 1:
         raise KsError("file= may be given only with one VM")
     drivers = Drivers(session, power)
     for info in vms:
-        hv.save_vm(drivers.driver(info.physnode_id), info.name, _save_path(session, info, file))
+        op(drivers.driver(info.physnode_id), info.name, _save_path(session, info, file))
     return [v.name for v in vms]
+
+
+def save_vms(session: Session, selectors: Sequence[str], power: hv.Power, file: str | None = None) -> list[str]:
+    return _each_saved(session, selectors, power, file, hv.save_vm)
 
 
 def restore_vms(session: Session, selectors: Sequence[str], power: hv.Power, file: str | None = None) -> list[str]:
-    vms = select_vms(session, selectors, change=True)
-    if file and len(vms) > 1:
-        raise KsError("file= may be given only with one VM")
-    drivers = Drivers(session, power)
-    for info in vms:
-        hv.restore_vm(drivers.driver(info.physnode_id), _save_path(session, info, file), info.name)
-    return [v.name for v in vms]
+    return _each_saved(session, selectors, power, file, lambda d, name, path: hv.restore_vm(d, path, name))
 
 
 

@@ -73,7 +73,7 @@ def disk_specs(b: VMBoot) -> list[vm.DiskSpec]:
 
 
 def xen_config(session: Session, host: str) -> str:
-    """``report host vm``: the original's per-VM boot config (spec §5.4)."""
+    """``report host vm``: the original's per-VM boot config (docs/original-behaviour.md §5.4)."""
     b = load(session, vm_of(session, host))
     run = _bootaction(session, b.host.runaction, b.info.name, "run") if b.host.runaction else None
     inst = _bootaction(session, b.host.installaction, b.info.name, "install") if b.host.installaction else None

@@ -5,7 +5,7 @@ No test hook in the server: a site graph directory (``KSSERVER_GRAPH``) adds an 
 kickstart takes about a second of CPU while it holds a slot. Rendered kickstarts are cached
 per host while nothing changes, so each phase uses hosts not yet rendered (or changes one of
 their attributes); and the slow node names the host and ``test_bump`` inside an XML
-attribute, so its part is never shared between hosts or bumps (``graph.parts``).
+attribute, so its part is never shared between hosts or bumps (node parts, ``graph.engine``).
 
 Waits are event-driven, never fixed sleeps. A *probe* is a kickstart request from a known
 host whose generation fails at once (500): it takes a slot like any known host, so it
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from server_helpers import add_compute, wait_for_status
 from waiting import wait_until
 

@@ -1,10 +1,10 @@
 """Bootactions, boot state, rolls and PXE files through the real CLI (both backends)."""
 
 import json
-from pathlib import Path
-from ksserver.db.migrate import head
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "server"
+from goldens import expect
+
+from ksserver.db.migrate import head
 
 SEED_ROLLS = """<rolls>
 <roll
@@ -117,16 +117,16 @@ def test_boot_token_and_pxe_files(ks, tmp_path):
     token = json.loads(ks.ok("list", "host", "boot", "compute-0-0", "showtoken=yes", "--json"))[0]["token"]
     assert len(token) >= 32
     text = ks.ok("report", "host", "bootfile", "compute-0-0")
-    assert text == (GOLDEN / "pxe-install.txt").read_text().replace("@TOKEN@", token)
+    expect("server/pxe-install.txt", text.replace(token, "@TOKEN@"))
     tftp = tmp_path / "tftp"
     assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 2 boot files, removed 0\n"
     assert (tftp / "pxelinux.cfg" / "0A01FFFE").read_text() == text
-    assert (tftp / "pxelinux.cfg" / "default").read_text() == (GOLDEN / "pxe-default.txt").read_text()
+    expect("server/pxe-default.txt", (tftp / "pxelinux.cfg" / "default").read_text())
     ks.ok("set", "host", "boot", "compute-0-0", "action=os")
     assert json.loads(ks.ok("list", "host", "boot", "compute-0-0", "showtoken=yes", "--json"))[0]["token"] is None
-    assert ks.ok("report", "host", "bootfile", "compute-0-0") == (GOLDEN / "pxe-os.txt").read_text()
+    expect("server/pxe-os.txt", ks.ok("report", "host", "bootfile", "compute-0-0"))
     ks.ok("sync", "host", "bootfile", "compute-0-0", f"tftpboot={tftp}")
-    assert (tftp / "pxelinux.cfg" / "0A01FFFE").read_text() == (GOLDEN / "pxe-os.txt").read_text()
+    expect("server/pxe-os.txt", (tftp / "pxelinux.cfg" / "0A01FFFE").read_text())
     assert not [p for p in (tftp / "pxelinux.cfg").iterdir() if p.name.startswith(".")]  # no temporaries
     ks.ok("set", "host", "boot", "compute-0-0", "action=install")
     ks.ok("set", "host", "installaction", "compute-0-0", "memtest")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from goldens import expect
 
 from ksserver.errors import KsError
 from ksserver.services import vms
-
-
-
-GOLDEN = Path(__file__).parents[2] / "golden" / "vms"
 
 # The seed's tables (xen-virtual-clusters.txt), cell by cell; "-" stands for a dash-filled cell.
 SEED_LIST_CLUSTER = [
@@ -61,23 +58,23 @@ def same_as_seed(ours: list[list[str]], seed: list[list[str]]) -> None:
 
 def test_add_cluster_prints_the_seed_lines(vc):
     out = vc.ok("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "2")
-    assert out == (GOLDEN / "add-cluster.txt").read_text()
+    expect("vms/add-cluster.txt", out)
 
 
 def test_list_cluster_and_list_host_vm_match_the_seed(cluster):
     listing = cluster.ok("list", "cluster")
-    assert listing == (GOLDEN / "list-cluster.txt").read_text()
+    expect("vms/list-cluster.txt", listing)
     same_as_seed(cells(listing, True), SEED_LIST_CLUSTER)
-    assert cluster.ok("list", "host", "vm") == (GOLDEN / "list-host-vm.txt").read_text()
+    expect("vms/list-host-vm.txt", cluster.ok("list", "host", "vm"))
 
 
 def test_status_columns_match_the_seed(cluster):
     cluster.ok("start", "host", "vm", "frontend-0-0-0", "hosted-vm-0-0-0")
     listing = cluster.ok("list", "cluster", "status=y")
-    assert listing == (GOLDEN / "list-cluster-status.txt").read_text()
+    expect("vms/list-cluster-status.txt", listing)
     same_as_seed(cells(listing, True), SEED_LIST_CLUSTER_STATUS)
     vms_out = cluster.ok("list", "host", "vm", "status=y")
-    assert vms_out == (GOLDEN / "list-host-vm-status.txt").read_text()
+    expect("vms/list-host-vm-status.txt", vms_out)
     same_as_seed(cells(vms_out), SEED_LIST_HOST_VM_STATUS)
 
 

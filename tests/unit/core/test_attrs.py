@@ -1,6 +1,14 @@
 import pytest
 
-from ksserver.attrs import Level, check_settable, check_value, explain, parse_site_attrs, resolve, format_site_attrs
+from ksserver.attrs import (
+    Level,
+    check_settable,
+    check_value,
+    explain,
+    format_site_attrs,
+    parse_site_attrs,
+    resolve,
+)
 from ksserver.errors import KsError
 
 LAYERS = {
@@ -48,3 +56,42 @@ def test_site_attrs_round_trip_and_errors():
     assert format_site_attrs(attrs) == "A:x:y\nb:2\n"
     with pytest.raises(KsError, match=r"f:2: expected"):
         parse_site_attrs("a:1\nnocolon\n", "f")
+
+
+# --- the bulk path (what list host attr, the warmer and the install server use) -----------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ksserver.attrs import BulkResolver, Level  # noqa: E402
+
+_NAMES = st.sampled_from(["a", "b", "c", "hostname", "x11"])
+_LAYER = st.dictionaries(_NAMES, st.text(max_size=3), max_size=4)
+
+
+def _by_hand(intrinsic, glob, os_layer, app, own):
+    """The precedence as the README states it, written out: host > appliance > OS > global
+    > intrinsic."""
+    out = {}
+    for name in set(intrinsic) | set(glob) | set(os_layer) | set(app) | set(own):
+        for layer, letter in ((own, "H"), (app, "A"), (os_layer, "O"), (glob, "G"), (intrinsic, "I")):
+            if name in layer and layer[name] is not None:
+                out[name] = (layer[name], letter)
+                break
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(glob=_LAYER, oses=st.lists(_LAYER, min_size=1, max_size=3), apps=st.lists(_LAYER, min_size=1, max_size=3),
+       hosts=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), _LAYER, st.one_of(st.none(), st.text(max_size=2))),
+                      min_size=1, max_size=6))
+def test_bulk_resolution_is_the_precedence_for_every_host(glob, oses, apps, hosts):
+    resolver = BulkResolver(glob)  # one resolver for many hosts, sharing the merged levels
+    for os_i, app_i, own, hostname in hosts:
+        os_layer, app = oses[os_i % len(oses)], apps[app_i % len(apps)]
+        intrinsic = {"hostname": hostname}
+        shared = resolver.shared((os_i % len(oses), app_i % len(apps)), os_layer, app)
+        got = {k: (v.value, v.source.value) for k, v in resolver.host(intrinsic, shared, own).items()}
+        assert got == _by_hand(intrinsic, glob, os_layer, app, own)
+        single = resolve(intrinsic, {Level.GLOBAL: glob, Level.OS: os_layer, Level.APPLIANCE: app, Level.HOST: own})
+        assert {k: (v.value, v.source.value) for k, v in single.items()} == got

@@ -8,7 +8,7 @@ def test_original_layout_pads_every_cell_and_dashes_empty_ones():
         ["host", "subnet", "iface", "mac", "vlan"],
         [["h1", "private", "eth0", "76:77:6e:40:00:00", 2], ["h1", "public", "eth1", None, None]],
     )
-    # one owner: owner column and the header's first word are dropped (spec §7.3)
+    # one owner: owner column and the header's first word are dropped (docs/original-behaviour.md §7.3)
     assert text == (
         "SUBNET  IFACE MAC               VLAN\n"
         "private eth0  76:77:6e:40:00:00 2   \n"

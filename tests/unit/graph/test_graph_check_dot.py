@@ -3,8 +3,8 @@
 import shutil
 
 import pytest
-
 from graph_helpers import ROOTS, demo_attrs
+
 from ksserver.errors import KsError
 from ksserver.graph import Graph, check_graph, graph_dot, to_svg, validate_kickstart
 

@@ -3,10 +3,10 @@
 import base64
 
 import pytest
+from graph_helpers import demo_attrs
 from pykickstart.parser import KickstartParser
 from pykickstart.version import RHEL9, makeVersion
 
-from graph_helpers import demo_attrs
 from ksserver.errors import KsError
 from ksserver.graph import Graph, kickstart_from_xml
 

@@ -6,10 +6,10 @@ files whose owners earlier blocks set, and scripts shipped base64-encoded."""
 from __future__ import annotations
 
 import pytest
+from graph_helpers import demo_attrs
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from graph_helpers import demo_attrs
 from ksserver.errors import KsError
 from ksserver.graph import Graph
 

@@ -1,27 +1,25 @@
 """The shipped graph rendered for demo hosts: byte-for-byte goldens, pykickstart-valid.
 
-Regenerate the goldens after a deliberate change with::
-
-    KSSERVER_REGEN_GOLDEN=1 .venv/bin/pytest tests/unit/graph/test_render.py
+Goldens: ``tests/goldens.py`` (``KSSERVER_UPDATE_GOLDEN=1`` regenerates them).
 """
 
-import os
 
 import pytest
+from goldens import expect
+from graph_helpers import ROOTS, demo_attrs
 from pykickstart.parser import KickstartParser
 from pykickstart.version import RHEL9, makeVersion
 
-from graph_helpers import GOLDEN_DIR, ROOTS, demo_attrs
-from ksserver.graph import Graph, kickstart_from_xml, render_node_kickstart, render_node_xml
+from ksserver.graph import (
+    Graph,
+    kickstart_from_xml,
+    render_node_kickstart,
+    render_node_xml,
+)
 
 
 def golden(name: str, text: str) -> None:
-    path = GOLDEN_DIR / name
-    if os.environ.get("KSSERVER_REGEN_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden {path}; run with KSSERVER_REGEN_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden"
+    expect(f"graph/{name}", text)
 
 
 def pykickstart_parse(text: str):

@@ -1,4 +1,4 @@
-"""Traversal rules on small purpose-built graphs (spec §2.5, with §8.3's bug fixed)."""
+"""Traversal rules on small purpose-built graphs (docs/original-behaviour.md §2.5, with §8.3's bug fixed)."""
 
 import pytest
 
@@ -28,7 +28,7 @@ def test_dfs_alphabetical_without_order_and_conditions(gdir):
 
 
 def test_left_out_node_does_not_bring_its_children(gdir):
-    # the original (spec §8.3) kept "gnome" here; we do not go through a dropped node
+    # the original (docs/original-behaviour.md §8.3) kept "gnome" here; we do not go through a dropped node
     nodes(gdir, "root", "x11", "gnome")
     gdir.edges('<edge from="root" to="x11" cond="x11"/><edge from="x11" to="gnome"/>')
     assert names([gdir.root], "root") == ["root"]
@@ -152,7 +152,8 @@ def test_edits_invalidate_caches(gdir):
     gdir.edges('<edge from="root" to="root"/>')
     g = Graph.load([gdir.root])
     assert "root-pkg" in g.render_kickstart("root", {})
-    import os, time
+    import os
+    import time
     p = gdir.node("root", "<package>changed-package-name</package>")
     os.utime(p, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     assert "changed-package-name" in Graph.load([gdir.root]).render_kickstart("root", {})

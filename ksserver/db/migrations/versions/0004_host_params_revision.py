@@ -8,7 +8,7 @@ On its first fetch every installer reports its arch and CPU count, and they are 
 on its host. When that bumped the one inventory revision, a storm of first installs made
 every worker drop all it had read, a few times a second. Now an UPDATE that sets only
 ``hosts.arch`` or ``hosts.cpus`` bumps ``inventory_revision.params`` instead, and readers
-re-read only host records by it (``db.revision``); any other change still bumps ``value``.
+re-read only host records by it; any other change still bumps ``value``.
 
 Every other column of ``hosts`` is listed in the trigger below: a migration that adds a
 column to ``hosts`` must list it there too (``tests/integration/test_revision.py`` checks
