@@ -238,7 +238,7 @@ def host_ids_by_macs(db: Session | Connection, macs: Sequence[str]) -> set[int]:
 class ServingState:
     """What every installer request reads first, in one statement: the inventory revision
     (database triggers move it on every change, ``migrations/0003``), the counter of what
-    installers report (``0004``), and the two global attributes the server itself obeys."""
+    installers report (``0004``) and the two global attributes the server itself obeys."""
 
     revision: int
     params: int

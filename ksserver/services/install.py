@@ -121,7 +121,7 @@ def limit_from(value: str | None) -> int:
     return n if n > 0 else 2 * _CPUS
 
 
-def identify(db: Session | Connection, ask: Ask, trust_mac_headers: str | None) -> HostRecord:
+def identify(db: Session | Connection, ask: Ask, state: queries.ServingState) -> HostRecord:
     """The record of the host making this request, or ``Forbidden`` with a one-line reason."""
     remote_addr = ask.remote_addr
     by_addr = queries.host_records_by_ip(db, remote_addr)
@@ -143,7 +143,7 @@ def identify(db: Session | Connection, ask: Ask, trust_mac_headers: str | None) 
         if mac_hosts - {host.id}:
             raise Forbidden(f"MAC headers name another host than {host.name}")
         return host
-    if mac_hosts and is_yes(trust_mac_headers):
+    if mac_hosts and is_yes(state.trust_mac_headers):
         if len(mac_hosts) > 1:
             raise Forbidden("MAC headers name several hosts")
         return queries.host_records_by_id(db, [mac_hosts.pop()])[0]
@@ -176,8 +176,7 @@ def record_params(db: Session | Connection, host_id: int, values: dict) -> None:
 def _answer(ask: Ask, stage: str, produce, url: str | None = None) -> Answer:
     """``produce(session, record)`` for the host that asks, in one transaction."""
     with transaction(url) as session:
-        trust = queries.serving_state(session).trust_mac_headers
-        rec = identify(session, ask, trust)
+        rec = identify(session, ask, queries.serving_state(session))
         try:
             text = produce(session, rec)
         except (Forbidden, BadRequest):

@@ -1,14 +1,16 @@
 """The kickstart path: who is asking, which host, the text — and the one cache of it.
 
 ``Kickstarts.answer`` is the whole of what an installer's kickstart request does, for the
-web layer to map to HTTP: one statement for the serving state (the inventory revision and
-the server's own attributes), the one identification rule (``install.identify``), a
-generation slot taken only once the requester is known (``slot``, held by the caller, so a
-flood of strangers never holds a slot), what the installer reports recorded, and the text.
+web layer to map to HTTP: one statement for the serving state (the inventory's counters
+and the server's own attributes), the one identification rule (``install.identify``), a
+generation slot taken only once the requester is known (``slot``, held by the caller, so a flood of strangers never holds a slot), what
+the installer reports recorded, and the text.
 
 The text comes from one cache, keyed by everything that built it: the host's record, the
 inventory revision (database triggers move it on every change) and the graph's generation
-(moves when a graph or node file may have changed, ``graph.engine``). A miss resolves the
+(moves when a graph or node file may have changed, ``graph.engine``). Beside it, which
+host each known asker named, kept while the inventory's two counters stand, so that a
+request answered from the cache costs one small statement. A miss resolves the
 host's attributes (``attributes.host_attrs``, the one resolution) and renders the graph
 (``profile.kickstart_of``, exactly what ``list host profile`` prints). ``warm`` fills the same
 cache ahead of requests for every host set to install whose entry is not current, so it
@@ -42,6 +44,10 @@ class Kickstarts:
     def __init__(self, url: str | None = None, cache_max: int = CACHE_MAX):
         self._url = url
         self._cache: dict[int, tuple[Hashable, str]] = {}
+        # who asked (address, token, MACs) -> (revision, params, the host it named): which host
+        # a request names depends on nothing but the inventory, so while neither counter moved
+        # a known asker costs no statement but the serving state's. Refused askers are never kept.
+        self._askers: dict[tuple, tuple[int, int, HostRecord]] = {}
         self._lock = threading.Lock()
         self._max = cache_max
 
@@ -59,7 +65,13 @@ class Kickstarts:
     def _answer(self, ask: Ask, slot) -> Answer:
         with hot_connection(self._url) as conn:
             state = queries.serving_state(conn)
-            rec = identify(conn, ask, state.trust_mac_headers)
+            who = (ask.remote_addr, ask.token, tuple(sorted(m.mac for m in ask.macs)))
+            known = self._askers.get(who)
+            if known is not None and known[:2] == (state.revision, state.params):
+                rec = known[2]
+            else:
+                rec = identify(conn, ask, state)
+                self._keep(self._askers, who, (state.revision, state.params, rec))
             with slot(limit_from(state.max_concurrent_profiles)):
                 rec, reported = installer_params(rec, ask.arch, ask.np)
                 if reported:
@@ -90,12 +102,16 @@ class Kickstarts:
         if hit is not None and hit[0] == key:
             return hit[1]
         text = profile.kickstart_of(rec, attrs if attrs is not None else attributes.host_attrs(db, rec))
-        with self._lock:
-            self._cache.pop(rec.id, None)
-            while len(self._cache) >= self._max:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[rec.id] = (key, text)
+        self._keep(self._cache, rec.id, (key, text))
         return text
+
+    def _keep(self, memo: dict, key: Hashable, value) -> None:
+        """``memo[key] = value``; beyond ``cache_max`` entries the oldest go first."""
+        with self._lock:
+            memo.pop(key, None)
+            while len(memo) >= self._max:
+                memo.pop(next(iter(memo)))
+            memo[key] = value
 
     def warm(self) -> int:
         """Render ahead the kickstart of every host set to install whose cached text is not

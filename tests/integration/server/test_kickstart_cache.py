@@ -6,6 +6,7 @@ not current; what it keeps is what ``list host profile`` prints at that moment.
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 
 import pytest
@@ -80,3 +81,21 @@ def test_a_slot_is_asked_for_only_once_the_host_is_known(ks):
     ks.ok("set", "attr", "max_concurrent_profiles", "7")
     k.answer(Ask("10.1.255.254"), slot)
     assert asked == [7]
+
+
+def test_who_asked_is_known_only_while_the_inventory_stands(ks):
+    """An address that named one host names another once the inventory says so, and a
+    token that was good is refused once revoked: nothing kept outlives a change."""
+    _cluster(ks, 2)
+    k = Kickstarts(ks.url)
+    assert k.answer(Ask("10.1.255.254"), _slot).host == "compute-0-0"
+    assert k.answer(Ask("10.1.255.254"), _slot).host == "compute-0-0"  # known now
+    ks.ok("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.255.200")
+    ks.ok("set", "host", "interface", "ip", "compute-0-1", "eth0", "10.1.255.254")
+    answer = k.answer(Ask("10.1.255.254"), _slot)
+    assert answer.host == "compute-0-1" and answer.text == ks.ok("list", "host", "profile", "compute-0-1")
+    token = json.loads(ks.ok("list", "host", "boot", "compute-0-0", "showtoken=yes", "--json"))[0]["token"]
+    assert k.answer(Ask("127.0.0.1", token=token), _slot).host == "compute-0-0"
+    ks.ok("set", "host", "boot", "compute-0-0", "action=os")
+    with pytest.raises(Forbidden, match="unknown or revoked install token"):
+        k.answer(Ask("127.0.0.1", token=token), _slot)
