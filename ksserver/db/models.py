@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -219,6 +220,9 @@ class VMDisk(Base):
     device: Mapped[str] = mapped_column(String(32), default="hda")
     mode: Mapped[str] = mapped_column(String(32), default="w")
     size: Mapped[int] = mapped_column(Integer, default=36)
+    #: the image has existed (made by ``start host vm``, or seen there): if it is gone, a
+    #: start refuses rather than make an empty one (migration 0005)
+    made: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class InventoryRevision(Base):

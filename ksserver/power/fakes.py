@@ -72,6 +72,9 @@ class FailingTransport:
     def size(self, host, path):
         return self.inner.size(host, path)
 
+    def exists(self, host, path):
+        return self.inner.exists(host, path)
+
     def remove(self, host, path):
         return self.inner.remove(host, path)
 

@@ -203,6 +203,11 @@ def move_vm(
     before the VM runs on the target fails, partial copies on the target are removed, the
     VM is restored on the source, and KsError is raised.  The source disk files are left
     in place (the caller may delete them once the DB points at the new ones).
+
+    Nothing this does can delete the only copy of anything: a file already at a target
+    path (the source itself, when both containers share the directory; an older saved
+    state) refuses the move before anything happens, so every file it removes on the
+    target is one it made.
     """
     src_host = src_host or src_driver.host
     dst_host = dst_host or dst_driver.host
@@ -264,8 +269,15 @@ def move_vm(
     try:
         transport.ensure_dir(dst_host, dst_dir)
         sizes = {p: transport.size(src_host, p) for p in disks}
+        targets = [mapping[p] for p in disks] + ([dst_save] if was_running else [])
+        taken = [f"{dst_host}:{t}" for t in targets if transport.exists(dst_host, t)]
+        if was_running and transport.exists(src_host, save_path):
+            taken.insert(0, f"{src_host}:{save_path}")
     except KsError as e:
         raise KsError(f"cannot move {where}: {e}") from None
+    if taken:
+        raise KsError(f"cannot move {where}: {taken[0]} exists already (the same directory on both containers, or an earlier copy); "
+                      "a move never overwrites a file")
 
     if was_running:
         try:

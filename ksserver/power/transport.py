@@ -40,6 +40,9 @@ class Transport(Protocol):
     def remove(self, host: str, path: str) -> None:
         """Remove a file; a missing file is not an error."""
 
+    def exists(self, host: str, path: str) -> bool:
+        """Whether a file (or anything else) is at ``path``."""
+
     def ensure_dir(self, host: str, path: str) -> None:
         """Create a directory (and parents) if missing."""
 
@@ -81,6 +84,9 @@ class LocalCopyTransport:
             return os.path.getsize(path)
         except OSError as e:
             raise KsError(f"cannot read the size of {path}: {e.strerror or e}") from None
+
+    def exists(self, host, path) -> bool:
+        return os.path.lexists(path)
 
     def remove(self, host, path) -> None:
         try:
@@ -234,6 +240,13 @@ class SshTransport:
 
     def remove(self, host, path) -> None:
         self._check(self.remove_command(host, path), f"cannot remove {host}:{path}")
+
+    def exists_command(self, host, path) -> list[str]:
+        return self.remote(host, "sh", "-c", 'test -e "$1" || test -L "$1" && echo yes || echo no', "sh", path)
+
+    def exists(self, host, path) -> bool:
+        out = self._check(self.exists_command(host, path), f"cannot look for {host}:{path}")
+        return out.strip() == "yes"
 
     def ensure_dir(self, host, path) -> None:
         self._check(self.mkdir_command(host, path), f"cannot create directory {host}:{path}")

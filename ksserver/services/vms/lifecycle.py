@@ -68,9 +68,18 @@ def start_vms(session: Session, selectors: Sequence[str], power: hv.Power) -> li
             b = load(session, info)
             spec = domain_spec(session, b)
             d = drivers.driver(info.physnode_id)
+            transport, container = drivers.transport(info.physnode_id), drivers._name(info.physnode_id)
+            images = [(s.path, disk) for s, disk in zip(disk_specs(b), b.disks) if s.vbd_type != "phy"]
+            for path, disk in images:
+                if transport.exists(container, path):
+                    disk.made = True
+                elif disk.made:
+                    raise KsError(f"the disk image {container}:{path} of VM {info.name} existed and is gone: "
+                                  f"restore it, or give the VM a new disk with `set host vm {info.name} disk=…`")
             if spec.boot.mode == "install":
-                files = [(s.path, disk.size) for s, disk in zip(disk_specs(b), b.disks) if s.vbd_type != "phy"]
-                hv.ensure_disks(drivers.transport(info.physnode_id), drivers._name(info.physnode_id), files)
+                hv.ensure_disks(transport, container, [(path, disk.size) for path, disk in images])
+                for _path, disk in images:
+                    disk.made = True
             hv.start_vm(d, spec)
             started.append((d, info.name))
     except KsError:

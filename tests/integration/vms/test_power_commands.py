@@ -251,3 +251,62 @@ def test_lights_out_frontend_on_test_default(cluster):
     finally:
         cluster.ok("remove", "cluster", "vi-1")
     assert not d.exists("frontend-0-0-0")
+
+
+# --- a move never deletes the only copy of anything ----------------------------------------
+
+
+def _disk(tmp_path):
+    return tmp_path / "state" / "xen" / "disks" / "hosted-vm-0-0-0.hda"
+
+
+def _move_fails(ks) -> str:
+    """The one error line of a failed move (progress lines come before it on stderr)."""
+    res = ks.run("move", "host", "vm", "hosted-vm-0-0-0", "vm-container-1-0")
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error - ")]
+    assert res.exit_code == 1 and len(errors) == 1 and res.stderr.splitlines()[-1] == errors[0], res.stderr
+    return errors[0]
+
+
+def test_move_into_the_same_directory_is_refused_and_loses_nothing(movable, hv, tmp_path):
+    """Both containers' disk directory the same (shared storage, or one machine): the target
+    file is the source itself. Refused before anything happens."""
+    movable.ok("set", "host", "attr", "vm-container-1-0", "vm_disk_dir", str(_disk(tmp_path).parent))
+    before = movable.ok("list", "host", "vm", "showdisks=y")
+    err = _move_fails(movable)
+    assert err == (f"error - cannot move VM hosted-vm-0-0-0 from vm-container-0-0 to vm-container-1-0: "
+                   f"vm-container-1-0:{_disk(tmp_path)} exists already (the same directory on both containers, "
+                   "or an earlier copy); a move never overwrites a file")
+    assert _disk(tmp_path).read_bytes() == b"disk" * 16384
+    assert hv(movable, "vm-container-0-0").state("hosted-vm-0-0-0") == "active"
+    assert movable.ok("list", "host", "vm", "showdisks=y") == before
+
+
+@pytest.mark.parametrize("fault", ["copy midway", "target full", "restore on the target"])
+def test_every_failing_step_of_a_move_keeps_the_disk_and_the_vm(movable, hv, tmp_path, power_registry, fault):
+    before = movable.ok("list", "host", "vm", "showdisks=y")
+    if fault == "copy midway":  # the second file (the disk, after the saved state) breaks off
+        power_registry.transport_factory = lambda c, uri: FailingTransport(LocalCopyTransport(), nth=2, partial_bytes=100)
+    elif fault == "target full":  # the first file already cannot be written
+        power_registry.transport_factory = lambda c, uri: FailingTransport(
+            LocalCopyTransport(), nth=1, partial_bytes=0, message="No space left on device")
+    else:
+        power_registry.driver_factory = lambda c, uri: FaultyDriver(
+            _RestoreWithoutXml(LibvirtDriver(uri, host=c)), "restore", nth=1 if c == "vm-container-1-0" else 99)
+    err = _move_fails(movable)
+    assert err.startswith("error - cannot move VM hosted-vm-0-0-0") and err.endswith("VM restored on vm-container-0-0")
+    assert _disk(tmp_path).read_bytes() == b"disk" * 16384  # the only copy, untouched
+    assert hv(movable, "vm-container-0-0").state("hosted-vm-0-0-0") == "active"
+    assert not hv(movable, "vm-container-1-0").exists("hosted-vm-0-0-0")
+    assert list((tmp_path / "c10").iterdir()) == []  # nothing of it left on the target
+    assert movable.ok("list", "host", "vm", "showdisks=y") == before
+    assert not list(_disk(tmp_path).parent.glob("*.saved"))  # the saved state went back into the VM
+
+
+def test_start_refuses_to_make_an_empty_disk_for_one_that_vanished(movable, tmp_path):
+    movable.ok("stop", "host", "vm", "hosted-vm-0-0-0")
+    _disk(tmp_path).unlink()
+    err = movable.fails("start", "host", "vm", "hosted-vm-0-0-0")
+    assert err == (f"error - the disk image vm-container-0-0:{_disk(tmp_path)} of VM hosted-vm-0-0-0 existed and is "
+                   "gone: restore it, or give the VM a new disk with `set host vm hosted-vm-0-0-0 disk=…`")
+    assert not _disk(tmp_path).exists()
