@@ -17,9 +17,14 @@ DEMO_SITE_ATTRS = PACKAGE_DIR / "data" / "demo-site.attrs"
 
 
 def home() -> Path:
-    """The state directory; created on first use."""
-    path = Path(os.environ.get("KSSERVER_HOME") or Path.home() / ".ksserver")
-    path.mkdir(parents=True, exist_ok=True)
+    """The state directory (made by ``ksserver init``, readable by its owner only: it holds
+    the database, with the root password hash and live install tokens)."""
+    return Path(os.environ.get("KSSERVER_HOME") or Path.home() / ".ksserver")
+
+
+def make_home() -> Path:
+    path = home()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -6,7 +6,15 @@ from functools import lru_cache
 
 import jinja2
 
+from ksserver import outputs
 from ksserver.config import PACKAGE_DIR
+
+
+def _finalize(value):
+    """Every value a template prints: what no output can carry is refused (``outputs``)."""
+    if isinstance(value, str):
+        outputs.xml_text(value, f'the value "{value[:40]}"')
+    return value
 
 
 @lru_cache(maxsize=None)
@@ -19,6 +27,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # templates ship with the package: no stat of the file per render
+        finalize=_finalize,
     )
 
 

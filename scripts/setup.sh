@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 # Debian packages: build deps of libvirt-python, graphviz for the graph picture, PostgreSQL
 # for the second database backend of the tests, QEMU + libvirt for the end-to-end VM test.
 PACKAGES="python3 python3-venv python3-dev gcc pkg-config libvirt-dev libvirt-clients graphviz
-postgresql qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils curl"
+postgresql qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils curl openssl"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# nginx, in front of the install server's workers: any of Debian's nginx packages will do
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "error - missing Debian packages:$missing (run this script as root, or install them)" >&2
@@ -19,7 +21,14 @@ if [ -n "$missing" ]; then
   fi
   echo "== installing Debian packages:$missing"
   apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+  # ksserver starts the servers it needs itself: no package may start its own service here
+  # (nginx's would take port 80 on every address)
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=yes
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing || { [ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+  [ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -176,6 +176,8 @@ def _make_home(request, tmp_path, pg_server_factory, initialise: bool) -> Home:
                 dispose_all()
                 _templates[key] = str(tpl)
             shutil.copy(_templates[key], home / "ksserver.db")
+        else:  # an empty database: the file is there, the schema is not
+            (home / "ksserver.db").touch(mode=0o600)
     else:
         pg = pg_server_factory()
         name = f"ks_{os.getpid()}_{next(_counter)}"

@@ -9,11 +9,25 @@ frontend building its own kickstart): those values come from here and nowhere el
 from __future__ import annotations
 
 import platform
+from functools import lru_cache
 import socket
 from collections.abc import Mapping
 
+from ksserver.config import DEMO_SITE_ATTRS
+
 DEFAULT_OS = "linux"
 DEFAULT_ARCH = "x86_64"  # what a host's kickstart assumes until its installer says
+
+
+@lru_cache(maxsize=1)
+def published_root_hashes() -> frozenset[str]:
+    """Root password hashes anyone can read (the demo site.attrs shipped with ksserver): a
+    kickstart never carries one of them."""
+    for line in DEMO_SITE_ATTRS.read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Kickstart_PrivateSHARootPassword":
+            return frozenset({value.strip()})
+    return frozenset()
 
 
 def native_arch() -> str:

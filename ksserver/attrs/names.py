@@ -6,6 +6,7 @@ import re
 
 from ksserver.attrs.precedence import HOST_ONLY, INTRINSIC, Level
 from ksserver.errors import KsError
+from ksserver.outputs import check_setting
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 
@@ -30,14 +31,7 @@ def check_settable(name: str, level: Level) -> str:
 
 
 def check_value(name: str, value: str | None) -> str:
+    """What no output can carry is refused here, at ``set`` (``outputs.check_setting``)."""
     if value is None:
         raise KsError(f'missing value of attribute "{name}"')
-    for line in value.splitlines():
-        if line.startswith("%"):
-            raise KsError(
-                f'value of attribute "{name}" has a line starting with "%", '
-                "which could end a kickstart section"
-            )
-    if "\x00" in value:
-        raise KsError(f'value of attribute "{name}" holds a NUL character')
-    return value
+    return check_setting(name, value)

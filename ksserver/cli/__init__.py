@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None, power=None) -> int:
 
 
 def _main(args: list[str], power) -> int:
+    for i, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            raise KsError(f'argument {i} ("{shown}") is not UTF-8 text') from None
     if not args or args[0] in ("help", "--help", "-h"):
         return _help(args[1:])
     if args[0] == "--version":

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from ksserver.db.session import engine
+from ksserver.db.session import create_database, engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -21,8 +21,10 @@ def _config(url: str) -> Config:
 
 
 def upgrade(url: str | None = None) -> str:
-    """Bring the database to the newest revision; returns that revision."""
-    eng = engine(url)
+    """Bring the database to the newest revision (made first when it is an SQLite file
+    not there yet); returns that revision."""
+    create_database(url)
+    eng = engine(url, creating=True)
     cfg = _config(str(eng.url.render_as_string(hide_password=False)))
     with eng.begin() as conn:
         cfg.attributes["connection"] = conn

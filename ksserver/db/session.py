@@ -3,7 +3,9 @@ for commands, ``hot_connection()`` for the install server's kickstart path."""
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,12 +35,36 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def engine(url: str | None = None) -> Engine:
-    return _get(url)[0]
+def engine(url: str | None = None, *, creating: bool = False) -> Engine:
+    """``creating``: for ``init``, which may make the database (``create_database``)."""
+    return _get(url, creating=creating)[0]
 
 
-def _get(url: str | None, hot: bool = False) -> tuple[Engine, sessionmaker]:
+def _sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite:///") or url in ("sqlite:///", "sqlite:///:memory:"):
+        return None
+    return Path(url[len("sqlite:///"):].split("?", 1)[0])
+
+
+def create_database(url: str | None = None) -> None:
+    """Make an SQLite database file that is not there yet, readable by its owner only
+    (SQLite gives its -wal and -shm files the same mode); other backends' databases are
+    the site's to create."""
+    path = _sqlite_file(url or config.database_url())
+    if path is not None and not path.exists():
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError:
+            pass  # SQLite says why, in the words of every other database error
+
+
+def _get(url: str | None, hot: bool = False, creating: bool = False) -> tuple[Engine, sessionmaker]:
     url = url or config.database_url()
+    path = _sqlite_file(url)
+    if path is not None and not creating and not path.exists():
+        # an SQLite connection would make an empty database: a mistyped KSSERVER_HOME must
+        # not leave one behind, nor a command run before `ksserver init`
+        raise KsError(f"no ksserver database at {path}: run `ksserver init` first (or set KSSERVER_HOME)")
     with _lock:
         if (url, hot) not in _engines:
             kwargs: dict = {"future": True}

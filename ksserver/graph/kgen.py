@@ -5,10 +5,11 @@ Sections, in order: traversal-order comment, debug comments, main commands, ``%p
 (enabled sorted, then never-enabled disabled ones as ``-name``; ``@group`` for meta),
 one ``%pre`` per ``<pre>``, one ``%post`` per ``<post>``, each closed by ``%end``.
 
-Values from attributes are data, so nothing they hold may change the kickstart's shape: a
-main command or package name that would span lines is an error (for that host only), and a
-script with a line the kickstart parser would read as a section boundary (``%end``,
-``%post``…) is shipped base64-encoded and decoded on the node instead of verbatim.
+Values from attributes are data, so nothing they hold may change the kickstart's shape
+(the rules are ``ksserver.outputs``'): a main command, option or package name that would
+span lines is an error (for that host only), and a script with a line the kickstart parser
+would read as a section boundary (``%end``, ``%post``…, as it splits lines and words) is
+shipped base64-encoded and decoded on the node instead of verbatim.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from ksserver import outputs
 from ksserver.errors import KsError
 from ksserver.nodes.cond import CoercedAttrs, Cond, make_cond
 from ksserver.templating import render
@@ -36,12 +38,10 @@ NOCHROOT_POST_LOG = "/mnt/sysimage" + POST_LOG
 
 _DROPPED = frozenset({"description", "copyright", "changelog"})
 _PACKAGE = re.compile(r"[^\s%#]+\Z")
-_SECTION_LINE = re.compile(r"^[ \t]*%[A-Za-z]", re.MULTILINE)
 _LEADING_BLANK = re.compile(r"\A(?:[ \t]*\n)+")
 _TRAILING_BLANK = re.compile(r"(?:\n[ \t]*)+\Z")
 _OWNER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:[:.][A-Za-z0-9_][A-Za-z0-9_\-]*)?\Z")
 _PERMS = re.compile(r"(?:[0-7]{3,4}|(?:[ugoa]*[-+=][rwxXst]*)(?:,[ugoa]*[-+=][rwxXst]*)*)\Z")
-_OPTION = re.compile(r"[^\n\r]*\Z")
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class _Gen:
     def node(self, block: etree._Element) -> None:
         file = block.get("file") or "?"
         roll = block.get("roll") or "base"
+        outputs.kickstart_line(roll, f"{file}: roll=")
         source = self.source = f"{file} ({roll})"
         for el in block:
             if not isinstance(el.tag, str) or el.tag in _DROPPED:
@@ -153,10 +154,7 @@ class _Gen:
             if len(cmd):
                 raise KsError(f"{_where(file, cmd)}: <{cmd.tag}> may hold only text")
             text = (cmd.text or "").strip()
-            if "\n" in text or "\r" in text:
-                raise KsError(
-                    f"{_where(file, cmd)}: <{cmd.tag}> spans several lines (does an attribute value hold a newline?)"
-                )
+            outputs.kickstart_line(text, f"{_where(file, cmd)}: <{cmd.tag}>")
             if ("'" in text or '"' in text or "\\" in text) and not _splits(text):
                 raise KsError(
                     f"{_where(file, cmd)}: <{cmd.tag}> does not split into words "
@@ -179,10 +177,7 @@ class _Gen:
             self.enabled.add(name)
 
     def _option(self, el: etree._Element, file: str, attr: str) -> str:
-        value = (el.get(attr) or "").strip()
-        if not _OPTION.match(value):
-            raise KsError(f"{_where(file, el)}: {attr}= spans several lines")
-        return value
+        return outputs.kickstart_line((el.get(attr) or "").strip(), f"{_where(file, el)}: {attr}=")
 
     def script(self, el: etree._Element, file: str, source: str, pre: bool) -> None:
         interpreter = self._option(el, file, "interpreter")
@@ -199,7 +194,7 @@ class _Gen:
         body = "\n".join(p for p in parts if p)
         log = PRE_LOG if pre else (NOCHROOT_POST_LOG if nochroot else POST_LOG)
         words = ["%pre" if pre else "%post", f"--log={log}"]
-        if _SECTION_LINE.search(body):
+        if outputs.opens_section(body):
             body = self._encoded(body, interpreter or "/bin/sh", pre)
         elif interpreter:
             words.append(f"--interpreter={interpreter}")
@@ -234,9 +229,7 @@ class _Gen:
         name = el.get("name")
         if not name or not name.strip():
             raise KsError(f"{where}: <file> needs name=")
-        name = name.strip()
-        if "\n" in name or "\r" in name:
-            raise KsError(f"{where}: <file> name= spans several lines")
+        name = outputs.kickstart_line(name.strip(), f"{where}: <file> name=")
         mode = (el.get("mode") or "create").strip()
         if mode not in ("create", "append"):
             raise KsError(f'{where}: <file> mode="{mode}": expected "create" or "append"')
@@ -256,8 +249,7 @@ class _Gen:
             out.append(f"mkdir -p {shlex.quote(parent)}")
         expr = (el.get("expr") or "").strip()
         if expr:
-            if "\n" in expr:
-                raise KsError(f"{where}: <file> expr= spans several lines")
+            outputs.kickstart_line(expr, f"{where}: <file> expr=")
             out.append(f"{expr} {'>>' if mode == 'append' else '>'} {q}")
         text = _trim(el.text or "")
         redirect = ">>" if (mode == "append" or expr) else ">"
@@ -331,7 +323,7 @@ def assemble(parts: list[NodePart], graph: str, root: str, attrs: Mapping[str, A
         "kickstart/kickstart.ks.j2",
         graph=graph,
         root=root,
-        os_version=str(attrs.get("os_version") or DEFAULT_OS_VERSION),
+        os_version=outputs.kickstart_line(str(attrs.get("os_version") or DEFAULT_OS_VERSION), 'attribute "os_version"'),
         order=list(order),
         debug=debug,
         main=main,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ksserver import outputs
 from ksserver.errors import KsError
 from ksserver.templating import render
 from ksserver.vm.disks import DiskSpec
@@ -38,10 +39,12 @@ class XenVmConfig:
 
 
 def _clean(value: object, key: str, vm: str) -> str:
+    """One ``key = value`` line (``outputs.boot_line``)."""
     text = "" if value is None else str(value)
-    if "\n" in text or "\r" in text:
-        raise KsError(f"{key} of VM {vm} must not contain a line break")
-    return text.strip()
+    try:
+        return outputs.boot_line(text, f"{key} of VM {vm}").strip()
+    except KsError:
+        raise KsError(f"{key} of VM {vm} must not contain a line break or a control character") from None
 
 
 def install_args_line(cfg: XenVmConfig) -> str:

@@ -22,7 +22,7 @@ from ksserver.db import queries
 from ksserver.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host, HostAttr, OSAttr
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError
-from ksserver.services import lookup, selection
+from ksserver.services import lookup, selection, validate
 
 #: Host-level names stored in the host record itself rather than as attribute rows.
 _HOST_COLUMNS = ("os", "arch")
@@ -96,7 +96,7 @@ def _set_host_column(session, host_id, host_name, attr, value, add) -> None:
     else:
         if add and host.arch:
             raise KsError(_exists(Level.HOST, host_name, attr))
-        host.arch = value
+        host.arch = validate.arch(value)
 
 
 def _row(session, level: Level, owner_id, attr):

@@ -9,6 +9,7 @@ token in its kernel arguments (``install_args``).
 
 from __future__ import annotations
 
+import grp
 import os
 import re
 import stat
@@ -20,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ksserver import config
+from ksserver import config, outputs
 from ksserver.db import queries
 from ksserver.db.models import Bootaction, GlobalAttr, Host, VMNode
 from ksserver.errors import KsError
@@ -28,7 +29,20 @@ from ksserver.services import attributes, selection
 from ksserver.templating import environment
 
 
-_MODE = 0o664
+# A host's PXE file carries its install token while it is set to install: readable by its
+# owner and the TFTP server's group (Debian's tftpd-hpa runs as tftp), by no one else.
+_MODE = 0o640
+TFTP_GROUP = "tftp"
+
+
+def _tftp_gid() -> int:
+    """The TFTP server's group when this runs as root and the group exists, else ours."""
+    if os.geteuid() == 0:
+        try:
+            return grp.getgrnam(TFTP_GROUP).gr_gid
+        except KeyError:
+            pass
+    return os.getegid()
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,8 @@ def install_args(args: str | None, token: str | None, kickstart_url: str) -> str
         joined = f"{url}{'&' if '?' in url else '?'}token={token}"
         return text[: match.start(1)] + joined + text[match.end(1) :]
     if _KS_BARE.search(text):
-        return _KS_BARE.sub(f"ks={kickstart_url}?token={token}", text, count=1)
+        # a function, not a template: a backslash in a value is data, not a group reference
+        return _KS_BARE.sub(lambda _m: f"ks={kickstart_url}?token={token}", text, count=1)
     return text
 
 
@@ -65,10 +80,15 @@ def hex_ip(ip: str) -> str:
     return "".join(f"{int(p):02X}" for p in parts)
 
 
+def _word(attrs: dict[str, str], name: str, default: str = "") -> str:
+    """An attribute's value as one boot argument (``outputs.boot_word``)."""
+    return outputs.boot_word(attrs.get(name) or default, f'attribute "{name}"')
+
+
 def kickstart_url(attrs: dict[str, str]) -> str:
-    host = attrs.get("Kickstart_PrivateKickstartHost") or attrs.get("Kickstart_PrivateAddress") or "localhost"
-    base = (attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
-    cgi = (attrs.get("Kickstart_PrivateKickstartCGI") or "sbin/kickstart.cgi").strip("/")
+    host = _word(attrs, "Kickstart_PrivateKickstartHost") or _word(attrs, "Kickstart_PrivateAddress", "localhost")
+    base = _word(attrs, "Kickstart_PrivateKickstartBasedir", "install").strip("/")
+    cgi = _word(attrs, "Kickstart_PrivateKickstartCGI", "sbin/kickstart.cgi").strip("/")
     return f"http://{host}/{base}/{cgi}"
 
 
@@ -84,7 +104,7 @@ _ATTRS = (
     "Kickstart_PrivateNetmask",
     "Kickstart_PrivateDNSServers",
 )
-_MARK = "\x00append\x00"
+_MARK = "\ue000append\ue000"  # a private-use marker (a kernel holding it: rendered whole, below)
 
 
 class PxeTemplate:
@@ -114,17 +134,19 @@ class PxeTemplate:
 
 def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: str | None,
              template: PxeTemplate | None = None) -> str:
-    args = install_args(action.args, token, kickstart_url(attrs))
+    what = f'bootaction "{action.action}"'
+    args = install_args(outputs.boot_line(action.args or "", what), token, kickstart_url(attrs))
     if "ksdevice=" in args and ip:
         args += (
-            f" ip={ip} gateway={attrs.get('Kickstart_PrivateGateway', '')}"
-            f" netmask={attrs.get('Kickstart_PrivateNetmask', '')}"
-            f" dns={attrs.get('Kickstart_PrivateDNSServers', '')}"
-            f" nextserver={attrs.get('Kickstart_PrivateKickstartHost', '')}"
+            f" ip={ip} gateway={_word(attrs, 'Kickstart_PrivateGateway')}"
+            f" netmask={_word(attrs, 'Kickstart_PrivateNetmask')}"
+            f" dns={_word(attrs, 'Kickstart_PrivateDNSServers')}"
+            f" nextserver={_word(attrs, 'Kickstart_PrivateKickstartHost')}"
         )
     if action.ramdisk:
-        args = f"{args} initrd={action.ramdisk}".strip()
-    return (template or PxeTemplate()).render(action.kernel or "", args.strip(), "bootif" in (action.args or ""))
+        args = f"{args} initrd={outputs.boot_word(action.ramdisk, what)}".strip()
+    kernel = outputs.boot_line(action.kernel or "", what)
+    return (template or PxeTemplate()).render(kernel, args.strip(), "bootif" in (action.args or ""))
 
 
 def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
@@ -192,7 +214,7 @@ def default_dir() -> Path:
 
 
 def _unchanged(path: str, data: bytes) -> bool:
-    """Whether ``path`` is already a regular file of mode 0664 holding exactly ``data``."""
+    """Whether ``path`` is already a regular file of mode ``_MODE`` holding exactly ``data``."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -215,6 +237,8 @@ def _write(directory: str, name: str, data: bytes) -> None:
             while view:
                 view = view[os.write(fd, view) :]
             os.fchmod(fd, _MODE)
+            if os.geteuid() == 0:
+                os.fchown(fd, -1, _tftp_gid())
         finally:
             os.close(fd)
         os.replace(tmp, os.path.join(directory, name))
@@ -248,7 +272,10 @@ def sync(session: Session, selectors: Sequence[str], tftpboot: str | None = None
     root = target_dir(session, tftpboot)
     cfg = root / "pxelinux.cfg"
     try:
-        cfg.mkdir(parents=True, exist_ok=True)
+        if not cfg.exists():
+            cfg.mkdir(mode=0o750, parents=True)
+            if os.geteuid() == 0:
+                os.chown(cfg, -1, _tftp_gid())
         return _sync_into(str(cfg), bootfiles(session, selectors))
     except OSError as err:
         where = err.filename or cfg

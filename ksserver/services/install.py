@@ -35,9 +35,8 @@ from ksserver.db.queries import HostRecord
 from ksserver.db.session import dispose_all, transaction
 from ksserver.errors import Forbidden, KsError
 from ksserver.truth import is_yes
-from ksserver.services import attributes, boot, bootfiles, rolls, selection
+from ksserver.services import attributes, boot, bootfiles, rolls, selection, validate
 
-_ARCH = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 
 
@@ -154,7 +153,7 @@ def installer_params(rec: HostRecord, arch: str | None, np: str | None) -> tuple
     """The installer's ``arch=`` and ``np=`` (as the original: arch is stored, np is the CPU
     count), checked (``BadRequest``): the record as they make it, for this request, and
     what changed, to record (``record_params``)."""
-    if arch is not None and not _ARCH.match(arch):
+    if arch is not None and not validate.ARCH.match(arch):
         raise BadRequest("bad arch value")
     values: dict = {}
     if np is not None:
@@ -205,6 +204,15 @@ def completed(ask: Ask, action: str = "os", url: str | None = None) -> Answer:
         return f"{rec.name} {action}\n"
 
     return _answer(ask, "installed" if action == "os" else f"boot {action}", done, url)
+
+
+def private_address(url: str | None = None) -> str | None:
+    """``Kickstart_PrivateAddress``: where this frontend's installers reach it."""
+    try:
+        with transaction(url) as session:
+            return queries.global_attrs(session).get("Kickstart_PrivateAddress")
+    finally:
+        dispose_all()
 
 
 def configured_limit(url: str | None = None) -> int:

@@ -17,7 +17,7 @@ from ksserver.errors import KsError, NotFound
 from ksserver.services import lookup, selection, validate
 from ksserver.services.vms.lifecycle import remove_vm_domains
 
-_NAME_RACK_RANK = re.compile(r"^(?P<app>.+)-(?P<rack>\d+)-(?P<rank>\d+)$")
+_NAME_RACK_RANK = re.compile(r"(?P<app>.+)-(?P<rack>\d+)-(?P<rank>\d+)\Z")
 
 
 # --- hosts --------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def add_host(
         rack=validate.integer(rack, "rack", 0),
         rank=validate.integer(rank, "rank", 0),
         cpus=validate.integer(cpus if cpus is not None else 1, "cpus", 1),
-        arch=arch,
+        arch=validate.arch(arch) if arch is not None else None,
     )
     session.add(host)
     session.flush()
@@ -78,6 +78,11 @@ def remove_hosts(session: Session, selectors: Sequence[str], power: Power, force
     loses its records anyway; returns warnings for what was left on the hypervisor side."""
     records = selection.select_hosts(session, list(selectors), change=True)
     ids = {r.id for r in records}
+    frontend = selection.this_frontend(session)
+    if frontend in ids and not force:
+        name = next(r.name for r in records if r.id == frontend)
+        raise KsError(f'"{name}" is this frontend: removing it loses its attributes and interfaces '
+                      "(force=yes removes it all the same)")
     guests = session.execute(
         select(Host.id, Host.name).join(VMNode, VMNode.host_id == Host.id).where(VMNode.physnode_id.in_(ids))
     ).all()
@@ -260,7 +265,11 @@ def add_appliance(
     kickstartable: str | None = None,
 ) -> Appliance:
     validate.name(name, "appliance")
-    membership = membership or name.replace("-", " ").title()
+    membership = validate.membership(membership or name.replace("-", " ").title())
+    if node:
+        validate.name(node, "node")
+    if graph:
+        validate.name(graph, "graph")
     if session.scalar(select(Appliance.id).where(Appliance.name == name)):
         raise KsError(f'appliance "{name}" exists')
     if session.scalar(select(Appliance.id).where(func.lower(Appliance.membership) == membership.lower())):

@@ -41,6 +41,9 @@ def render_host_xml(session: Session, rec: HostRecord) -> str:
 def kickstart_of(rec: HostRecord, attrs: dict[str, str]) -> str:
     """The kickstart of a host with these resolved attributes: what ``list host profile``
     prints and the install server serves (``services.kickstart`` keeps it)."""
+    if attrs.get("Kickstart_PrivateSHARootPassword") in defaults.published_root_hashes():
+        raise KsError("its root password hash is the published demo one: set Kickstart_PrivateSHARootPassword "
+                      "(`ksserver init` without a site.attrs makes one of its own)")
     text = graph_for(rec.graph).render_kickstart(root_of(rec), defaults.for_graph(attrs, rec.graph))
     if not text.strip():
         raise KsError(f"the kickstart of {rec.name} is empty")
@@ -55,7 +58,15 @@ def host_profiles(session: Session, selectors: list[str], kind: str) -> list[tup
     """(host, text) for each selected host; ``kind`` is ``xml`` or ``kickstart``."""
     records = selection.select_hosts(session, selectors, change=True)
     render = render_host_xml if kind == "xml" else render_host_kickstart
-    return [(rec.name, render(session, rec)) for rec in records]
+    out = []
+    for rec in records:
+        try:
+            out.append((rec.name, render(session, rec)))
+        except KsError as err:  # of several hosts, say which one, when the message does not
+            if len(records) == 1 or f'"{rec.name}"' in err.message:
+                raise
+            raise KsError(f"{rec.name}: {err.message}") from None
+    return out
 
 
 def appliance_samples(session: Session, names: list[str]) -> dict[str, tuple[str, dict[str, str], str]]:

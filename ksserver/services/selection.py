@@ -18,7 +18,7 @@ from ksserver.db.models import Appliance, GlobalAttr, Host, Interface, Network
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError, NotFound
 
-_RACK = re.compile(r"^rack(\d+)$")
+_RACK = re.compile(r"rack(\d+)\Z")
 _NUM = re.compile(r"(\d+)")
 
 
@@ -81,6 +81,11 @@ def _resolve(session: Session, word: str, single: bool = False) -> list[int]:
     if single and "%" in word:
         raise KsError(f'"{word}" names more than one host here; name one host')
     raise NotFound(f'cannot resolve host "{word}"')
+
+
+def this_frontend(session: Session) -> int | None:
+    """The host that ``localhost`` names: this frontend."""
+    return _by_interface(session, "localhost")
 
 
 def _by_interface(session: Session, word: str) -> int | None:

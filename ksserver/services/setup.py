@@ -7,6 +7,8 @@ checks what exists first, so running it again changes nothing but the attributes
 
 from __future__ import annotations
 
+import secrets
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
@@ -63,24 +65,52 @@ def upgrade_schema() -> str:
 def init(site_attrs_file: str | None) -> tuple[list[str], str]:
     """``ksserver init``: read the site.attrs (the demo site's when none is given), create or
     upgrade the schema, then set up this frontend in one transaction. Returns what it did,
-    a line each, and the schema revision."""
+    a line each, and the schema revision.
+
+    The demo site.attrs is published, and so is its root password hash: a frontend set up
+    from it gets a root password of its own instead, shown once."""
     site = read_site_attrs(site_attrs_file)
+    config.make_home()
     revision = upgrade_schema()
     with transaction() as session:
-        done = initialise(session, site, replace_attrs=site_attrs_file is not None)
+        done = initialise(session, site, replace_attrs=site_attrs_file is not None,
+                          own_root_password=site_attrs_file is None)
     return done, revision
+
+
+ROOT_HASH = "Kickstart_PrivateSHARootPassword"
+
+
+def _new_root_password() -> tuple[str, str]:
+    """A random root password and its SHA-512 crypt hash (``openssl passwd -6``)."""
+    password = secrets.token_urlsafe(12)
+    try:
+        done = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True,
+                              text=True, check=False)
+    except OSError:
+        raise KsError("cannot hash a new root password: openssl is not installed "
+                      f"(install it, or give init a site.attrs with {ROOT_HASH})") from None
+    if done.returncode != 0 or not done.stdout.startswith("$6$"):
+        raise KsError(f"cannot hash a new root password: {' '.join((done.stderr or done.stdout).split())}")
+    return password, done.stdout.strip()
 
 
 def read_site_attrs(path: str | None) -> dict[str, str]:
     source = Path(path) if path else config.DEMO_SITE_ATTRS
     try:
-        text = source.read_text()
+        raw = source.read_bytes()
     except OSError as err:
         raise KsError(f"cannot read {source}: {err.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise KsError(f"{source}:{line}: not UTF-8 text") from None
     return parse_site_attrs(text, str(source))
 
 
-def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -> list[str]:
+def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool,
+               own_root_password: bool = False) -> list[str]:
     """Returns one line per thing it created or changed, for the user to read."""
     missing = [k for k in REQUIRED if not site.get(k)]
     if missing:
@@ -94,6 +124,10 @@ def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool) -
     existing = dict(session.execute(select(Appliance.name, Appliance.id)).all())
     first_time = not existing
     if replace_attrs or first_time:
+        if own_root_password:
+            password, site[ROOT_HASH] = _new_root_password()
+            done.append(f"root password of the hosts this frontend installs: {password} "
+                        f"(shown this once; its hash is the attribute {ROOT_HASH})")
         count = 0
         for key, value in sorted(site.items()):
             if key in _NOT_GLOBAL:

@@ -8,7 +8,7 @@ import re
 from ksserver.errors import KsError
 from ksserver.truth import NO, YES
 
-_MAC = re.compile(r"^[0-9a-f]{1,2}([:-][0-9a-f]{1,2}){5}$")
+_MAC = re.compile(r"[0-9a-f]{1,2}([:-][0-9a-f]{1,2}){5}\Z")
 
 
 def ip(value: str, what: str = "ip") -> str:
@@ -34,11 +34,14 @@ def mac(value: str) -> str:
     return ":".join(f"{int(part, 16):02x}" for part in re.split("[:-]", text))
 
 
-def integer(value: str | int, what: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise KsError(f'invalid {what} "{value}": expected a whole number') from None
+INT_MAX = 2**31 - 1  # the largest INTEGER every database backend stores
+
+
+def integer(value: str | int, what: str, minimum: int | None = None, maximum: int | None = INT_MAX) -> int:
+    text = str(value).strip()
+    if not text.isascii() or not text.lstrip("+-").isdigit():
+        raise KsError(f'invalid {what} "{value}": expected a whole number')
+    number = int(text)
     if minimum is not None and number < minimum:
         raise KsError(f"invalid {what} {number}: must be at least {minimum}")
     if maximum is not None and number > maximum:
@@ -57,7 +60,25 @@ def boolean(value: str | bool, what: str) -> bool:
     raise KsError(f'invalid {what} "{value}": expected yes or no')
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+ARCH = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")  # what installers report and hosts are set to
+
+
+def arch(value: str) -> str:
+    if not ARCH.match(value or ""):
+        raise KsError(f'invalid arch "{value}": use letters, digits, "_" and "-" (x86_64, i386, aarch64)')
+    return value
+
+
+_MEMBERSHIP = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]*\Z")
+
+
+def membership(value: str) -> str:
+    """An appliance's membership ("Compute", "VM Container"): a host's intrinsic value, so
+    it lands in graphs wherever they put it, shell code included: words, nothing to quote."""
+    if not _MEMBERSHIP.match(value or ""):
+        raise KsError(f'invalid membership "{value}": use letters, digits, spaces, "-", "_" and "."')
+    return value
 
 
 def name(value: str, what: str) -> str:

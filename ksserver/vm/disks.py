@@ -18,7 +18,7 @@ from ksserver.errors import KsError
 VBD_TYPES = ("file", "tap:aio", "phy", "qcow2", "qed")
 
 _UNITS_MB = {"": 1.0, "K": 1 / 1024, "M": 1.0, "G": 1024.0, "T": 1024.0**2, "P": 1024.0**3}
-_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([KMGTP]?)(?:I?B)?\s*$", re.I)
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([KMGTP]?)(?:I?B)?\s*\Z", re.I)
 
 
 def parse_size_mb(size: object) -> float | None:

@@ -19,6 +19,7 @@ and holds no inventory state. The one thing it owns is back-pressure, an HTTP co
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from ksserver.errors import Forbidden, KsError
 from ksserver.services import events as install_events
 from ksserver.services import install
 from ksserver.services.kickstart import Kickstarts, Warmer
+from ksserver.web.front import SECRET_HEADER
 
 log = logging.getLogger("ksserver.web")
 
@@ -65,10 +67,11 @@ def _text(body: str, status: int, **headers) -> Response:
     return resp
 
 
-def create_app(warm: bool = False, workers: int = 1) -> Flask:
+def create_app(warm: bool = False, workers: int = 1, front_secret: str | None = None) -> Flask:
     """The app; ``warm``: render ahead the kickstarts of hosts set to install (``Warmer``),
     as ``ksserver serve`` does in each worker; ``workers``: how many processes share
-    ``max_concurrent_profiles``."""
+    ``max_concurrent_profiles``; ``front_secret``: requests come through the front
+    (``web.front``), whose ``X-Real-IP`` is believed beside this secret and only then."""
     app = Flask("ksserver")
     limiter = app.extensions["ksserver.limiter"] = Limiter()
     events = app.extensions["ksserver.events"] = install_events.writer()
@@ -80,13 +83,22 @@ def create_app(warm: bool = False, workers: int = 1) -> Flask:
     def share(limit: int):
         return limiter.slot(-(-limit // max(1, workers)))
 
+    def client() -> str:
+        if front_secret is None:
+            return request.remote_addr or ""
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), front_secret):
+            raise Forbidden("requests reach this server through its front only")
+        return request.headers.get("X-Real-IP", "")
+
     def ask() -> install.Ask:
-        return install.Ask(request.remote_addr or "", request.args.get("token"), tuple(request.headers.items()),
-                           request.args.get("arch"), request.args.get("np"))
+        macs = tuple((k, v) for k, v in request.headers.items() if k.lower().startswith("x-rhn-provisioning-mac-"))
+        return install.Ask(client(), request.args.get("token"), macs, request.args.get("arch"), request.args.get("np"))
 
     def respond(produce, stage: str, mimetype: str) -> Response:
+        asked = None
         try:
-            answer = produce(ask())
+            asked = ask()
+            answer = produce(asked)
         except Busy:
             return _text("Service is Busy", 503, Retry_After="15")
         except Forbidden as err:
@@ -95,7 +107,7 @@ def create_app(warm: bool = False, workers: int = 1) -> Flask:
             return _text(err.message, 400)
         except install.Failed as err:
             log.error("%s for %s: %s", err.stage, err.host, err.message)
-            events.add(err.host_id, f"{err.stage} error", request.remote_addr, err.message)
+            events.add(err.host_id, f"{err.stage} error", asked.remote_addr if asked else None, err.message)
             return _text(f"error: cannot generate {err.stage} for {err.host}", 500)
         except KsError as err:
             log.error("%s: %s", stage, err.message)
@@ -103,7 +115,7 @@ def create_app(warm: bool = False, workers: int = 1) -> Flask:
         except Exception:  # noqa: BLE001 - logged, and the installer gets a one-line 500
             log.exception("%s failed", stage)
             return _text("error: internal server error", 500)
-        events.add(answer.host_id, answer.stage, request.remote_addr, answer.detail)
+        events.add(answer.host_id, answer.stage, asked.remote_addr, answer.detail)
         if not answer.text:
             return _text(f"error: empty {stage}", 500)
         return Response(answer.text, status=200, mimetype=mimetype)

@@ -1,13 +1,18 @@
-"""``ksserver serve``: the app under gunicorn (built in-process), or Flask's server (dev=yes).
+"""``ksserver serve``: nginx in front (``web.front``) of the app under gunicorn, built
+in-process; or Flask's own server alone (dev=yes).
 
 Workers are ``gthread`` workers; each gets ``threads`` threads (default: its share of
 ``max_concurrent_profiles``, so a burst queues in the accept queue instead of meeting 503).
-No database connection is open in the master when workers fork.
+gunicorn listens on a loopback port of its own; nginx listens on ``bind``, ends TLS, and is
+started once gunicorn is ready and stopped when it exits. No database connection is open in
+the master when workers fork.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import socket
 
 from ksserver.errors import KsError
 
@@ -19,7 +24,12 @@ def _share(workers: int) -> int:
 
 
 def parse_bind(bind: str | None) -> str:
-    bind = bind or "0.0.0.0:8080"
+    """``HOST:PORT``; by default the frontend's private address (where its installers ask)
+    on port 8080, or this machine alone when it has none — never every interface unasked."""
+    if not bind:
+        from ksserver.services import install
+
+        bind = f"{install.private_address() or '127.0.0.1'}:8080"
     host, sep, port = bind.rpartition(":")
     if not sep or not port.isdigit() or not host:
         raise KsError(f'invalid bind "{bind}": use HOST:PORT')
@@ -78,10 +88,21 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
         nthreads = _share(nworkers)
     from gunicorn.app.base import BaseApplication
 
+    from ksserver import config
+    from ksserver.web.front import Front, nginx_binary
+
+    nginx_binary()  # missing nginx: say so before anything starts
+    with socket.socket() as s:  # gunicorn's own port, on loopback
+        s.bind(("127.0.0.1", 0))
+        backend = f"127.0.0.1:{s.getsockname()[1]}"
+    secret = secrets.token_urlsafe(24)
+    run_dir = config.make_home() / "run" / f"serve-{bind.rpartition(':')[2]}"
+    front = Front(bind, backend, secret, run_dir, tls or None, read_timeout=ntimeout + 5)
+
     class _Gunicorn(BaseApplication):
         def load_config(self):
             for key, value in {
-                "bind": [bind],
+                "bind": [backend],
                 "workers": nworkers,
                 "worker_class": "gthread",
                 "threads": nthreads,
@@ -92,16 +113,24 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
                 "errorlog": "-",
                 "loglevel": "info",
                 "proc_name": "ksserver",
-                **tls,
+                # no gunicornc control socket: by default every server on a machine would
+                # share one ($XDG_RUNTIME_DIR/gunicorn.ctl), and nothing here uses it
+                "control_socket_disable": True,
+                "when_ready": lambda _arbiter: front.start(),
+                "on_exit": lambda _arbiter: front.stop(),
             }.items():
                 self.cfg.set(key, value)
 
         def load(self):
             from ksserver.web import create_app
 
-            app = create_app(warm=warm, workers=nworkers)
+            app = create_app(warm=warm, workers=nworkers, front_secret=secret)
             # a worker that exits (restart, timeout, shutdown) first writes its queued events
             self.cfg.set("worker_exit", lambda _arbiter, _worker: app.extensions["ksserver.events"].close())
             return app
 
-    _Gunicorn().run()
+    front.check()
+    try:
+        _Gunicorn().run()
+    finally:
+        front.stop()

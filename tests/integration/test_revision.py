@@ -92,6 +92,7 @@ def test_hot_path_reads_fail_with_the_same_one_line_errors(tmp_path):
     from ksserver.db.session import connection
     from ksserver.errors import KsError
 
+    (tmp_path / "empty.db").touch()  # a database without the schema
     with pytest.raises(KsError) as err:
         with connection(f"sqlite:///{tmp_path / 'empty.db'}") as conn:
             queries.host_records_by_ip(conn, "10.1.255.254")

@@ -161,7 +161,7 @@ COMMANDS: tuple[C, ...] = (
 
     # --- the install server ------------------------------------------------------------
     C("serve", "install:serve", "Serve kickstarts, site.attrs and rolls.xml to installers (gunicorn; dev=yes: "
-      "Flask's server). bind=HOST:PORT (0.0.0.0:8080), workers=2, threads= (the worker's share of "
+      "Flask's server). bind=HOST:PORT (default: the frontend's private address, port 8080), workers=2, threads= (the worker's share of "
       "max_concurrent_profiles); certfile= and keyfile= serve HTTPS, as the original's installers expect: a "
       "kickstart holds a password hash and its URL an install token. warm=no: do not render the kickstarts of "
       "hosts set to install ahead of their requests.", "",

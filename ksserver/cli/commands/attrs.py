@@ -3,7 +3,7 @@ the table's rows give the level)."""
 
 from ksserver.attrs import Level
 from ksserver.cli.results import Table
-from ksserver.services import attributes
+from ksserver.services import attributes, settings
 
 _LEVEL = {"global": Level.GLOBAL, "os": Level.OS, "appliance": Level.APPLIANCE, "host": Level.HOST}
 
@@ -13,11 +13,11 @@ def _owners(owners: dict) -> list[str]:
 
 
 def set_attr(session, attr, value, level, add=False, **owners):
-    attributes.set_attr(session, _LEVEL[level], _owners(owners), attr, value, add=add)
+    settings.set_attr(session, _LEVEL[level], _owners(owners), attr, value, add=add)
 
 
 def remove_attr(session, attr, level, **owners):
-    attributes.remove_attr(session, _LEVEL[level], _owners(owners), attr)
+    settings.remove_attr(session, _LEVEL[level], _owners(owners), attr)
 
 
 def list_attr(session, level, **owners):

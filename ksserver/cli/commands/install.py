@@ -39,7 +39,7 @@ def report_host_bootfile(session, host):
 
 def sync_host_bootfile(session, host, tftpboot=None):
     written, removed = bootfiles.sync(session, host, tftpboot)
-    return f"wrote {written} boot files, removed {removed}\n"
+    return f"wrote {written} boot file{'' if written == 1 else 's'}, removed {removed}\n"
 
 
 def list_host_status(session, host):

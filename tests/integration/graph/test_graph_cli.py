@@ -40,13 +40,14 @@ def test_hostile_value_on_one_host_is_literal_and_harms_no_other(ks):
     # in a script, the value comes out literally
     ks.ok("set", "host", "attr", "compute-0-0", "Info_ClusterName", hostile)
     assert f"cluster: {hostile}\n" in ks.ok("list", "host", "profile", "compute-0-0")
-    # in a kickstart command, an unbalanced quote would change the command: that host alone
-    # gets a one-line error naming the file, line and command
-    ks.ok("set", "host", "attr", "compute-0-0", "Kickstart_Timezone", hostile)
-    assert ks.fails("list", "host", "profile", "compute-0-0") == (
-        "error - nodes/base.xml:16: <timezone> does not split into words "
-        "(does an attribute value hold an unbalanced quote?)"
+    # in a kickstart command, an unbalanced quote would change the command: refused when it
+    # is set, in one line naming the attribute, the host, the file, line and command
+    before = ks.ok("list", "host", "profile", "compute-0-0")
+    assert ks.fails("set", "host", "attr", "compute-0-0", "Kickstart_Timezone", hostile) == (
+        'error - attribute "Kickstart_Timezone": with this value compute-0-0 cannot be rendered: '
+        "nodes/base.xml:16: <timezone> does not split into words (does an attribute value hold an unbalanced quote?)"
     )
+    assert ks.ok("list", "host", "profile", "compute-0-0") == before
     assert ks.ok("list", "host", "profile", "compute-0-1") == clean
 
 

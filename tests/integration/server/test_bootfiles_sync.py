@@ -33,7 +33,8 @@ def test_sync_rewrites_only_what_changed(ks, tmp_path):
     assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 4 boot files, removed 0\n"
     files = {p.name: p for p in cfg.iterdir()}
     assert sorted(files) == ["0A01FFFC", "0A01FFFD", "0A01FFFE", "default"]
-    assert all(os.stat(p).st_mode & 0o777 == 0o664 for p in files.values())
+    # they carry install tokens: owner and the TFTP server's group only
+    assert all(os.stat(p).st_mode & 0o777 == 0o640 for p in files.values())
     inodes = {n: os.stat(p).st_ino for n, p in files.items()}
     # nothing changed: nothing written (same inodes: not even replaced)
     assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 0 boot files, removed 0\n"
@@ -44,16 +45,16 @@ def test_sync_rewrites_only_what_changed(ks, tmp_path):
     files["0A01FFFC"].unlink()
     (tmp_path / "elsewhere").write_text(files["0A01FFFD"].read_text())
     files["0A01FFFC"].symlink_to(tmp_path / "elsewhere")
-    os.chmod(tmp_path / "elsewhere", 0o664)
+    os.chmod(tmp_path / "elsewhere", 0o640)
     assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 3 boot files, removed 0\n"
     os_text = (GOLDEN / "pxe-os.txt").read_text()
     for name in ("0A01FFFC", "0A01FFFD", "0A01FFFE"):
         assert not files[name].is_symlink() and files[name].read_text() == os_text
-        assert os.stat(files[name]).st_mode & 0o777 == 0o664
+        assert os.stat(files[name]).st_mode & 0o777 == 0o640
     # one host to install: only its file is rewritten, with its token
     ks.ok("set", "host", "boot", "compute-0-1", "action=install")
     token = json.loads(ks.ok("list", "host", "boot", "compute-0-1", "showtoken=yes", "--json"))[0]["token"]
-    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 1 boot files, removed 0\n"
+    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 1 boot file, removed 0\n"
     assert f"?token={token} " in files["0A01FFFD"].read_text()
     # an attribute no boot file reads: nothing rewritten
     ks.ok("set", "attr", "unused_marker", "1")
