@@ -1,7 +1,7 @@
 """Benchmark: ``ksserver serve`` against a bare Flask app under the same gunicorn settings.
 
     .venv/bin/python bench/serve.py [--hosts 1000] [--workers 2] [--seconds 3] [--rounds 3] [--cold]
-                                    [--installer-params] [--change [--settle 10]] [--postgres]
+                                    [--installer-params] [--change [--settle 10]] [--postgres] [--bare-front]
 
 Builds a throw-away home (SQLite; with --postgres a PostgreSQL server it starts itself; or
 $KSSERVER_DATABASE_URL if set — it must be empty),
@@ -19,7 +19,9 @@ the sustained phase (a steady state) starts once every worker has logged doing s
 kickstart itself. ``--change`` sets a global attribute that every kickstart shows
 (``Kickstart_Timezone``) after the sustained phase and waits until every worker has
 rendered ahead again, or ``--settle`` seconds at most, before the burst — as an
-administrator changes a setting and then powers a rack on.
+administrator changes a setting and then powers a rack on. ``ksserver serve`` puts nginx in
+front of its workers (``web/front.py``); ``--bare-front`` puts the same front before the
+bare app, so that both sides pay the same serving stack.
 """
 
 from __future__ import annotations
@@ -45,12 +47,26 @@ import os, sys
 from flask import Flask, Response
 from gunicorn.app.base import BaseApplication
 body = b"#" * int(os.environ["BENCH_BODY"])
+front = None
+bind = sys.argv[1]
+if os.environ.get("BENCH_FRONT"):  # the same nginx front ksserver serve puts before its workers
+    import socket, pathlib, tempfile
+    from ksserver.web.front import Front
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        backend = f"127.0.0.1:{s.getsockname()[1]}"
+    front = Front(bind, backend, "bench", pathlib.Path(tempfile.mkdtemp()) / "front")
+    front.check()
+    bind = backend
 class App(BaseApplication):
     def load_config(self):
-        for k, v in dict(bind=[sys.argv[1]], workers=int(sys.argv[2]), worker_class="gthread",
+        for k, v in dict(bind=[bind], workers=int(sys.argv[2]), worker_class="gthread",
                          threads=int(sys.argv[3]), timeout=60, keepalive=5, backlog=2048,
-                         errorlog="-", loglevel="warning").items():
+                         errorlog="-", loglevel="warning", control_socket_disable=True).items():
             self.cfg.set(k, v)
+        if front:
+            self.cfg.set("when_ready", lambda _a: front.start())
+            self.cfg.set("on_exit", lambda _a: front.stop())
     def load(self):
         app = Flask("bare")
         @app.get("/install/sbin/kickstart.cgi")
@@ -237,6 +253,8 @@ def main() -> None:
                     help="change a global attribute after the sustained phase, then wait --settle s before the burst")
     ap.add_argument("--settle", type=float, default=10.0)
     ap.add_argument("--postgres", action="store_true", help="on a PostgreSQL server the benchmark starts itself")
+    ap.add_argument("--bare-front", action="store_true",
+                    help="the bare app behind the same nginx front as ksserver serve (like for like)")
     opts = ap.parse_args()
     if opts.postgres:
         from benchlib import throwaway_postgres
@@ -271,8 +289,9 @@ def run(opts) -> None:
                                 f"warm={'no' if opts.cold else 'yes'}"], env, port, opts))
         size = ks_runs[-1]["size"]
         port = free_port()
+        bare_env = dict(env, BENCH_BODY=str(size), **({"BENCH_FRONT": "1"} if opts.bare_front else {}))
         bare_runs.append(measure([sys.executable, "-c", BARE, f"127.0.0.1:{port}", str(opts.workers), str(threads)],
-                                 dict(env, BENCH_BODY=str(size)), port, opts))
+                                 bare_env, port, opts))
         print(f"round {n + 1}:")
         print("  " + line("ksserver", ks_runs[-1]))
         print("  " + line("bare", bare_runs[-1]))

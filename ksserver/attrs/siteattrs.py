@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 from ksserver.attrs.names import check_name
 from ksserver.errors import KsError
-from ksserver.templating import render
 
 
 def parse_site_attrs(text: str, source: str = "site.attrs") -> dict[str, str]:
@@ -33,5 +32,7 @@ def parse_site_attrs(text: str, source: str = "site.attrs") -> dict[str, str]:
 def format_site_attrs(attrs: Mapping[str, str]) -> str:
     """Sorted by key in byte order; the lines of a multi-line value are joined with spaces,
     because the format holds one line per attribute."""
+    from ksserver.templating import render  # Jinja2 only for the commands that print one
+
     items = [(k, " ".join(str(v).splitlines())) for k, v in sorted(attrs.items())]
     return render("siteattrs.j2", items=items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 from ksserver.attrs import defaults
 from ksserver import vm
 from ksserver.db.models import OS, Appliance, Host, Interface, Network, Partition, VMNode
-from ksserver.power import Power
 from ksserver.errors import KsError, NotFound
 from ksserver.services import lookup, selection, validate
-from ksserver.services.vms.lifecycle import remove_vm_domains
+
+if TYPE_CHECKING:  # the hypervisor layer is imported by the one command that needs it
+    from ksserver.power import Power
 
 _NAME_RACK_RANK = re.compile(r"(?P<app>.+)-(?P<rack>\d+)-(?P<rank>\d+)\Z")
 
@@ -89,6 +91,8 @@ def remove_hosts(session: Session, selectors: Sequence[str], power: Power, force
     held = [name for host_id, name in guests if host_id not in ids]
     if held:
         raise KsError(f"cannot remove a container that still holds VMs ({', '.join(sorted(held))}); remove or move them first")
+    from ksserver.services.vms.lifecycle import remove_vm_domains
+
     warnings = []
     try:
         remove_vm_domains(session, records, power)

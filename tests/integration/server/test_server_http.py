@@ -192,3 +192,30 @@ def test_https_with_certfile_and_keyfile(ks, serve, tmp_path):
     assert ks.fails("serve", f"certfile={cert}", f"keyfile={tmp_path}/nope.pem") == (
         f"error - cannot read keyfile {tmp_path}/nope.pem: No such file or directory"
     )
+
+
+def test_half_sent_requests_from_a_stranger_hold_back_no_known_host(ks, serve):
+    """64 connections from an unknown address send half a request line and stop: the front
+    waits for them, the workers never see them, and a known host's kickstart comes at once."""
+    import socket
+    import time
+
+    ks.ok("add", "network", "loop", "127.0.0.0", "255.0.0.0", "dnszone=loop")
+    ks.ok("add", "host", "compute-0-0")
+    ks.ok("add", "host", "interface", "compute-0-0", "eth0", "ip=10.1.255.254", "mac=00:16:3e:00:00:01", "subnet=private")
+    ks.ok("add", "host", "interface", "compute-0-0", "eth1", "ip=127.0.10.1", "subnet=loop")
+    srv = serve(ks, "workers=1", "threads=2")
+    stalled = []
+    try:
+        for _ in range(64):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5, source_address=("127.0.99.99", 0))
+            s.sendall(b"GET /install/sbin/kicks")
+            stalled.append(s)
+        t = time.monotonic()
+        for _ in range(20):
+            r = srv.request("/install/sbin/kickstart.cgi", source="127.0.10.1")
+            assert r.status == 200 and r.body == ks.ok("list", "host", "profile", "compute-0-0")
+        assert time.monotonic() - t < 10
+    finally:
+        for s in stalled:
+            s.close()
