@@ -28,5 +28,6 @@ $ks report host bootfile compute-0-0
 echo
 echo "Serving on port $port. Fetch compute-0-0's kickstart with:"
 echo "  curl 'http://127.0.0.1:$port/install/sbin/kickstart.cgi?token=$token'"
-echo "and its install status with: $ks list host status"
-exec $ks serve bind=0.0.0.0:$port workers=2
+echo "and its install status with: KSSERVER_HOME=$KSSERVER_HOME $PWD/$ks list host status"
+# the demo's cluster addresses are not this machine's: serve on loopback, where curl asks
+exec $ks serve bind=127.0.0.1:$port workers=2
