@@ -119,7 +119,7 @@ def host_attrs(base: dict, i: int) -> dict:
     return attrs
 
 
-def bench_ksserver(n: int) -> dict:
+def bench_ksserver(n: int, plain: bool = False) -> dict:
     from ksserver.attrs.siteattrs import parse_site_attrs
     from ksserver.config import DEMO_SITE_ATTRS, SHIPPED_GRAPH_DIR
     from ksserver.graph import Graph
@@ -131,7 +131,7 @@ def bench_ksserver(n: int) -> dict:
     for attrs in hosts:
         t0 = time.perf_counter()
         g = Graph.load([SHIPPED_GRAPH_DIR])
-        out = g.render_kickstart("compute", attrs)
+        out = g.profile("compute", attrs).kickstart() if plain else g.render_kickstart("compute", attrs)
         times.append(time.perf_counter() - t0)
     assert "compute-0-%d" % n in out
     return {"times": times, "bytes": len(out)}
@@ -148,10 +148,18 @@ def main() -> int:
     ap.add_argument("--no-cobbler", action="store_true")
     args = ap.parse_args()
 
+    pl = bench_ksserver(args.hosts, plain=True)
+    p_cold, p_warm, p_med = summary(pl["times"])
+    print(f"ksserver  plain (no kept parts), {args.hosts} hosts: cold {p_cold:8.2f} ms   "
+          f"warm mean {p_warm:6.3f} ms   median {p_med:6.3f} ms")
+    from ksserver.graph import Graph
+
+    Graph._cache.clear()  # the kept parts start empty, as in a new process
     ks = bench_ksserver(args.hosts)
     k_cold, k_warm, k_med = summary(ks["times"])
     print(f"ksserver  compute profile, {args.hosts} distinct hosts: cold {k_cold:8.2f} ms   "
           f"warm mean {k_warm:6.3f} ms   median {k_med:6.3f} ms   ({ks['bytes']} bytes)")
+    print(f"ratio     kept node parts / plain = {k_warm / p_warm:.3f} (what the parts earn)")
     if args.no_cobbler:
         return 0
     python = ensure_bench_venv()
