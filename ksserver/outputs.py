@@ -16,6 +16,9 @@ Contexts:
   line of it, as the parser splits lines and words, would start with ``%`` (end the section
   or open another): then kgen ships the script base64-encoded and decodes it on the node.
 * shell word (``shell_word``): quoted for the shell with ``shlex.quote``.
+* shell code (``shell_code``): a value a graph puts in a script's own text (not a
+  ``<file>``'s, which travels in a quoted here-document) cannot be quoted for it — the
+  graph's author chose the quoting — so a character the shell would act on is refused.
 * XML text and attribute (``xml_text``): escaped by lxml or Jinja; characters XML 1.0
   cannot carry (``XML_ILLEGAL``) are refused.
 * boot line — PXE ``append``, iPXE, GRUB, Xen config (``boot_word``, ``boot_line``): one
@@ -64,6 +67,16 @@ def opens_section(body: str) -> bool:
 
 def shell_word(text: str) -> str:
     return shlex.quote(text)
+
+
+_SHELL_ACTS = re.compile(f"[`$\\\\\"';&|<>(){{}}{re.escape(LINE_BREAKS)}]")
+
+
+def shell_code(text: str, what: str) -> str:
+    m = _SHELL_ACTS.search(text)
+    if m:
+        raise KsError(f"{what} lands in shell code and holds {_name(m.group())}, which the shell would act on")
+    return text
 
 
 def xml_text(text: str, what: str) -> str:

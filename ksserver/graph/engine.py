@@ -39,6 +39,7 @@ from typing import Any
 
 from lxml import etree
 
+from ksserver import outputs
 from ksserver.errors import KsError
 from ksserver.graph.graphfile import Edge, GraphFile, OrderEdge, parse_graph_file
 from ksserver.graph.kgen import NodePart, assemble, block_inputs, kickstart_text, node_part
@@ -358,6 +359,9 @@ class Graph:
     # -- the two stages --------------------------------------------------------------
     def _block(self, name: str, source: NodeSource, attrs: Mapping[str, Any]) -> etree._Element:
         """One node file parsed with ``attrs``, as the ``<node>`` block of a profile."""
+        for entity, line in source.shell_entities.items():
+            if entity in attrs:
+                outputs.shell_code(str(attrs[entity]), f'{source.label}:{line}: attribute "{entity}"')
         doc = source.parse(attrs)
         block = etree.Element("node", name=name, file=source.label, roll=(doc.get("roll") or "base"))
         block.text = "\n"

@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,34 @@ class NodeSource:
         if root.tag != "kickstart":
             raise KsError(f"{self.label}:{root.sourceline}: the root element is <{root.tag}>, expected <kickstart>")
         return root
+
+    @cached_property
+    def shell_entities(self) -> dict[str, int]:
+        """Entity name → line, for each entity that lands in shell code: the text of a
+        ``<pre>`` or ``<post>`` outside its ``<file>`` tags (a file's text travels in a
+        quoted here-document and is never run), and a ``<file expr=…>``."""
+        marks = {name: f"\ue001{i}\ue002" for i, name in enumerate(self.entities)}
+        if not marks:
+            return {}
+        found: dict[str, int] = {}
+        for script in self.parse(marks).iter("pre", "post"):
+            pieces = [(script.text or "", script.sourceline)]
+            for child in script:
+                pieces.append((child.tail or "", child.sourceline))
+                if child.tag == "file":
+                    pieces.append((child.get("expr") or "", child.sourceline))
+            for text, line in pieces:
+                for name, mark in marks.items():
+                    if mark in text and name not in found:
+                        found[name] = self._line_of(name, line)
+        return found
+
+    def _line_of(self, entity: str, start: int) -> int:
+        """The first line, from ``start`` on, where ``&entity;`` is written."""
+        for n, text in enumerate(self.text.split("\n")[start - 1 :], start):
+            if f"&{entity};" in text:
+                return n
+        return start
 
     def check(self) -> None:
         """Well-formedness independent of attribute values (every entity stands for "")."""
