@@ -25,11 +25,12 @@ from ksserver.services import attributes, bootfiles, profile
 
 def set_attr(session: Session, level: Level, names: Sequence[str], attr: str, value: str | None, *,
              add: bool = False) -> None:
-    _changing(session, level, names, attr, lambda: attributes.set_attr(session, level, names, attr, value, add=add))
+    _changing(session, level, names, attr, lambda: attributes.set_attr(session, level, names, attr, value, add=add),
+              "with this value")
 
 
 def remove_attr(session: Session, level: Level, names: Sequence[str], attr: str) -> None:
-    _changing(session, level, names, attr, lambda: attributes.remove_attr(session, level, names, attr))
+    _changing(session, level, names, attr, lambda: attributes.remove_attr(session, level, names, attr), "without it")
 
 
 def _os_version(session: Session, rec: HostRecord) -> str:
@@ -70,7 +71,7 @@ def _complaint(before: str | None, after: str | None, os_version: str) -> str | 
     return f"the kickstart parser says: {new[0]}" if new else None
 
 
-def _changing(session: Session, level: Level, names: Sequence[str], attr: str, change) -> None:
+def _changing(session: Session, level: Level, names: Sequence[str], attr: str, change, how: str) -> None:
     hosts = _reached(session, level, names)
     # the first host (by name) of each appliance and OS, in that order: the same on every backend
     sample = sorted({(r.appliance_id, r.os_id): r for r in sorted(hosts, key=lambda r: r.name, reverse=True)}.values(),
@@ -80,8 +81,8 @@ def _changing(session: Session, level: Level, names: Sequence[str], attr: str, c
     for rec in sample:
         (was, old), (error, text) = before[rec.id], _renders(session, rec)
         if error is not None and error != was:
-            raise KsError(f'attribute "{attr}": with this value {rec.name} cannot be rendered: {error}')
+            raise KsError(f'attribute "{attr}": {how} {rec.name} cannot be rendered: {error}')
         complaint = _complaint(old, text, _os_version(session, rec))
         if complaint:
-            raise KsError(f'attribute "{attr}": with this value the kickstart of {rec.name} is not valid: {complaint}')
+            raise KsError(f'attribute "{attr}": {how} the kickstart of {rec.name} is not valid: {complaint}')
     bootfiles.refresh(session, [r.name for r in hosts])

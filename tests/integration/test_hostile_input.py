@@ -158,3 +158,33 @@ def test_an_arch_with_a_newline_from_an_installer_is_400(ks):
     with pytest.raises(BadRequest, match="bad arch value"):
         Kickstarts(ks.url).answer(Ask("10.1.255.254", arch="x86_64\n"), lambda _l: nullcontext())
     assert "x86_64\n" not in ks.ok("list", "host", "attr", "compute-0-0", "attr=arch")
+
+
+def test_serve_listens_on_the_private_address_unless_told(ks, monkeypatch):
+    """Not on every interface by default: where the frontend's installers reach it."""
+    from ksserver.web.serve import parse_bind
+
+    monkeypatch.setenv("KSSERVER_HOME", str(ks.path))
+    monkeypatch.setenv("KSSERVER_DATABASE_URL", ks.url)
+    assert parse_bind(None) == "10.1.1.1:8080"  # Kickstart_PrivateAddress of the demo site
+    # the graph needs it: removing it is refused, as any change that breaks a host's kickstart
+    err = ks.fails("remove", "attr", "Kickstart_PrivateAddress")
+    assert err.startswith('error - attribute "Kickstart_PrivateAddress": without it bayou cannot be rendered')
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(ks.url)  # a site that never had one
+    with eng.begin() as conn:
+        conn.execute(text("DELETE FROM global_attributes WHERE name = 'Kickstart_PrivateAddress'"))
+    eng.dispose()
+    assert parse_bind(None) == "127.0.0.1:8080"
+    assert parse_bind("0.0.0.0:9000") == "0.0.0.0:9000"  # when asked, anywhere
+
+
+def test_help_says_every_command_whole(ks):
+    """Every command's help, as the table gives it, not cut at its first line."""
+    from ksserver.cli.commands import COMMANDS
+
+    for cmd in COMMANDS:
+        shown = " ".join(ks.ok("help", *cmd.name.split()).split())
+        assert " ".join(cmd.help.split()) in shown, cmd.name
+        assert cmd.usage() in ks.ok("help")

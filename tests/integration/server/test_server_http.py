@@ -219,3 +219,13 @@ def test_half_sent_requests_from_a_stranger_hold_back_no_known_host(ks, serve):
     finally:
         for s in stalled:
             s.close()
+
+
+def test_no_gunicorn_control_socket_is_shared(ks, serve, tmp_path):
+    """gunicorn's control socket would be one per machine ($XDG_RUNTIME_DIR/gunicorn.ctl),
+    shared by every server on it: serve makes none."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    srv = serve(ks, "workers=1", extra_env={"XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path)})
+    assert srv.request("/install/sbin/kickstart.cgi", source="127.0.99.99").status == 403
+    assert list(runtime.iterdir()) == [] and not (tmp_path / ".gunicorn").exists()
