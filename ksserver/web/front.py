@@ -81,6 +81,11 @@ class Front:
     def start(self) -> None:
         self.proc = subprocess.Popen([nginx_binary(), "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf")],
                                      preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)
+        try:  # nginx says why it cannot listen (the address taken, say) at once, and exits
+            self.proc.wait(0.3)
+        except subprocess.TimeoutExpired:
+            return
+        raise KsError(f"nginx, in front of the workers, could not start on {self.listen} (see its message above)")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

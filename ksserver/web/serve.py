@@ -23,6 +23,17 @@ def _share(workers: int) -> int:
     return max(1, -(-install.configured_limit() // workers))  # nothing left open when it forks
 
 
+def _loopback_port(front_port: int) -> str:
+    """A free loopback port for gunicorn, never the one the front is to listen on (the
+    kernel may hand back a port just freed, such as one a caller probed for ``bind``)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != front_port:
+            return f"127.0.0.1:{port}"
+
+
 def parse_bind(bind: str | None) -> str:
     """``HOST:PORT``; by default the frontend's private address (where its installers ask)
     on port 8080, or this machine alone when it has none — never every interface unasked."""
@@ -92,9 +103,7 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
     from ksserver.web.front import Front, nginx_binary
 
     nginx_binary()  # missing nginx: say so before anything starts
-    with socket.socket() as s:  # gunicorn's own port, on loopback
-        s.bind(("127.0.0.1", 0))
-        backend = f"127.0.0.1:{s.getsockname()[1]}"
+    backend = _loopback_port(int(bind.rpartition(":")[2]))
     secret = secrets.token_urlsafe(24)
     run_dir = config.make_home() / "run" / f"serve-{bind.rpartition(':')[2]}"
     front = Front(bind, backend, secret, run_dir, tls or None, read_timeout=ntimeout + 5)
