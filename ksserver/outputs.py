@@ -24,7 +24,8 @@ Contexts:
 * boot line — PXE ``append``, iPXE, GRUB, Xen config (``boot_word``, ``boot_line``): one
   line; a value that becomes one kernel argument is one word (no white space, no control
   character); a bootaction's own arguments may hold spaces but no line break or control.
-* key:value file — site.attrs (``key_value``): one line per key, so no line break.
+* key:value file — site.attrs (``key_value``): one line per key, so a value's lines are
+  joined with spaces (as the original did).
 """
 
 from __future__ import annotations
@@ -39,20 +40,26 @@ LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _LINE_BREAK = re.compile(f"[{re.escape(LINE_BREAKS)}]")
 #: characters XML 1.0 cannot carry, even as character references
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_BOOT_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{re.escape(LINE_BREAKS)}]")
 
 
 def _name(char: str) -> str:
     return repr(char) if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
 
 
+def _refuse(pattern: re.Pattern, text: str, message: str) -> str:
+    """``text``, or ``KsError(message)`` when ``pattern`` finds a character in it
+    (``{char}`` in the message names that character)."""
+    m = pattern.search(text)
+    if m:
+        raise KsError(message.replace("{char}", _name(m.group())))  # not format(): ``what`` may hold braces
+    return text
+
+
 def kickstart_line(text: str, what: str) -> str:
     """``text`` as (part of) one kickstart command line, or refused naming ``what``."""
-    m = _LINE_BREAK.search(text)
-    if m:
-        raise KsError(f"{what} spans several lines (a value holds the line break {_name(m.group())})")
-    return text
+    return _refuse(_LINE_BREAK, text, what + " spans several lines (a value holds the line break {char})")
 
 
 def opens_section(body: str) -> bool:
@@ -73,37 +80,27 @@ _SHELL_ACTS = re.compile(f"[`$\\\\\"';&|<>(){{}}{re.escape(LINE_BREAKS)}]")
 
 
 def shell_code(text: str, what: str) -> str:
-    m = _SHELL_ACTS.search(text)
-    if m:
-        raise KsError(f"{what} lands in shell code and holds {_name(m.group())}, which the shell would act on")
-    return text
+    return _refuse(_SHELL_ACTS, text, what + " lands in shell code and holds {char}, which the shell would act on")
 
 
 def xml_text(text: str, what: str) -> str:
-    m = XML_ILLEGAL.search(text)
-    if m:
-        raise KsError(f"{what} holds the character {_name(m.group())}, which XML cannot carry")
-    return text
+    return _refuse(XML_ILLEGAL, text, what + " holds the character {char}, which XML cannot carry")
 
 
 def boot_word(text: str, what: str) -> str:
     """One kernel argument's value: one word."""
-    m = _SPACE_OR_CONTROL.search(text)
-    if m:
-        raise KsError(f"{what} holds {_name(m.group())}: a boot argument is one word")
-    return text
+    return _refuse(_SPACE_OR_CONTROL, text, what + " holds {char}: a boot argument is one word")
 
 
 def boot_line(text: str, what: str) -> str:
     """A boot line's arguments (several words): no line break, no control character."""
-    m = _CONTROL.search(text) or _LINE_BREAK.search(text)
-    if m:
-        raise KsError(f"{what} holds {_name(m.group())}: a boot line is one line")
-    return text
+    return _refuse(_BOOT_LINE, text, what + " holds {char}: a boot line is one line")
 
 
-def key_value(text: str, what: str) -> str:
-    return kickstart_line(text, what)
+def key_value(text: str) -> str:
+    """A value of a ``key:value`` file (site.attrs, one line per key): its lines, as the
+    kickstart parser splits them, joined with spaces."""
+    return " ".join(str(text).splitlines())
 
 
 def check_setting(name: str, value: str) -> str:
@@ -111,12 +108,9 @@ def check_setting(name: str, value: str) -> str:
     carry (a character XML cannot hold: every kickstart is XML first), a line break other
     than ``\\n`` (the kickstart parser, a shell and a boot loader disagree on it), and a line
     whose first word starts with ``%`` (it would end a kickstart section)."""
-    m = XML_ILLEGAL.search(value)
-    if m:
-        raise KsError(f'value of attribute "{name}" holds the character {_name(m.group())}, which no output can carry')
-    m = _LINE_BREAK.search(value.replace("\n", ""))
-    if m:
-        raise KsError(f'value of attribute "{name}" holds the line break {_name(m.group())}: only "\\n" separates lines')
+    what = f'value of attribute "{name}"'
+    _refuse(XML_ILLEGAL, value, what + " holds the character {char}, which no output can carry")
+    _refuse(_LINE_BREAK, value.replace("\n", ""), what + ' holds the line break {char}: only "\\n" separates lines')
     if opens_section(value):
         raise KsError(f'value of attribute "{name}" has a line starting with "%", which could end a kickstart section')
     return value

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from ksserver.attrs.names import check_name
 from ksserver.errors import KsError
+from ksserver.outputs import key_value
 
 
 def parse_site_attrs(text: str, source: str = "site.attrs") -> dict[str, str]:
@@ -34,5 +35,5 @@ def format_site_attrs(attrs: Mapping[str, str]) -> str:
     because the format holds one line per attribute."""
     from ksserver.templating import render  # Jinja2 only for the commands that print one
 
-    items = [(k, " ".join(str(v).splitlines())) for k, v in sorted(attrs.items())]
+    items = [(k, key_value(v)) for k, v in sorted(attrs.items())]
     return render("siteattrs.j2", items=items)

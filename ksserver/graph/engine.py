@@ -144,7 +144,6 @@ class _State:
     lookup: dict[str, NodeFiles | None] = field(default_factory=dict)
     sources: dict[Path, NodeSource] = field(default_factory=dict)
     conds: list = field(default_factory=list)
-    traversals: dict[tuple, tuple[list[str], dict[str, Edge | None]]] = field(default_factory=dict)
     #: (file, its entity values) -> (block, block_inputs); (that, input values) -> NodePart
     blocks: dict[tuple, tuple[etree._Element, tuple, tuple]] = field(default_factory=dict)
     parts: dict[tuple, NodePart] = field(default_factory=dict)
@@ -336,21 +335,15 @@ class Graph:
 
     # -- traversal -------------------------------------------------------------------
     def _traverse(self, root: str, attrs: Mapping[str, Any]) -> tuple[list[str], dict[str, Edge | None]]:
-        """The nodes ``root`` gets and the edge that reached each, kept per outcome of every
-        edge condition (most hosts share one)."""
+        """The nodes ``root`` gets and the edge that reached each (about 12 µs: not worth
+        keeping, bench/profile.py measures the render it is part of)."""
         state = self._now
+        if root not in state.adjacency and self.node_files(root) is None:
+            raise KsError(f'node "{root}" is not in graph "{self.name}"')
         view = CoercedAttrs(attrs)
-        outcome = tuple(c(view) for c in state.conds)
-        key = (root, outcome)
-        hit = state.traversals.get(key)
-        if hit is None:
-            if root not in state.adjacency and self.node_files(root) is None:
-                raise KsError(f'node "{root}" is not in graph "{self.name}"')
-            by_cond = dict(zip(state.conds, outcome))
-            first = reach(root, state.adjacency, {e: True if e.cond.always else by_cond[e.cond] for e in state.edges})
-            hit = (merge_order(state.topo, first), first)
-            _keep(state.traversals, key, hit)
-        return hit
+        by_cond = {c: c(view) for c in state.conds}
+        first = reach(root, state.adjacency, {e: True if e.cond.always else by_cond[e.cond] for e in state.edges})
+        return merge_order(state.topo, first), first
 
     def traverse(self, root: str, attrs: Mapping[str, Any]) -> list[str]:
         """The node names ``root`` gets with ``attrs``, in kickstart order."""

@@ -215,7 +215,7 @@ class _Gen:
                 f"base64 -d > {tmp} << 'KSSERVER-B64'",
                 *lines,
                 "KSSERVER-B64",
-                f"{shlex.quote(interpreter)} {tmp}",
+                f"{outputs.shell_word(interpreter)} {tmp}",
                 "rc=$?",
                 f"rm -f {tmp}",
                 "exit $rc",
@@ -242,11 +242,11 @@ class _Gen:
             raise KsError(f'{where}: <file> perms="{perms}" is not a chmod mode')
         self.files_seen[name] = (owner, perms)
         self.files_written.append((name, (owner, perms)))
-        q = shlex.quote(name)
+        q = outputs.shell_word(name)
         out: list[str] = []
         parent = posixpath.dirname(name)
         if parent.count("/") > 1 or not parent.startswith("/"):  # /etc and the like exist
-            out.append(f"mkdir -p {shlex.quote(parent)}")
+            out.append(f"mkdir -p {outputs.shell_word(parent)}")
         expr = (el.get("expr") or "").strip()
         if expr:
             outputs.kickstart_line(expr, f"{where}: <file> expr=")
@@ -268,7 +268,7 @@ class _Gen:
             out.append(f"touch {q}" if mode == "append" else f": > {q}")
         if owner:
             user_group = owner if ":" in owner else owner.replace(".", ":", 1) if "." in owner else owner
-            out.append(f"chown {shlex.quote(user_group)} {q}")
+            out.append(f"chown {outputs.shell_word(user_group)} {q}")
         if perms:
             out.append(f"chmod {perms} {q}")
         return "\n".join(out)

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import timezone
 
 from sqlalchemy import func, select, update
@@ -72,8 +73,8 @@ class Ask:
     arch: str | None = None
     np: str | None = None
 
-    @property
-    def macs(self) -> list[MacHeader]:
+    @cached_property
+    def macs(self) -> list[MacHeader]:  # read three times a request: parsed once
         return parse_mac_headers(self.headers)
 
 
