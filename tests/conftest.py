@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 
 BACKENDS = ["sqlite", "postgresql"]
+# A resident command process started by a test's console-script run stops soon after.
+os.environ.setdefault("KSSERVER_RESIDENT_IDLE", "30")
 _counter = itertools.count()
 
 

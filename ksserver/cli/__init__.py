@@ -31,8 +31,27 @@ class _Usage(Exception):
 
 def main(argv: list[str] | None = None, power=None) -> int:
     """Run one command line; returns the exit status. ``power``: how VM commands reach
-    hypervisors (``power.Power``; libvirt when not given)."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    hypervisors (``power.Power``; libvirt when not given). The command line of the process
+    itself (no ``argv``) runs in the resident command process when one serves this home."""
+    if argv is None and power is None:
+        return _from_shell(sys.argv[1:])
+    return _run(list(argv if argv is not None else sys.argv[1:]), power)
+
+
+def _from_shell(args: list[str]) -> int:
+    cmd = GRAMMAR.split(args)[0] if args and args[0] not in ("help", "--help", "-h", "--version") else None
+    if cmd is None or not cmd.resident:
+        return _run(args, None)
+    from ksserver.cli import resident
+
+    code = resident.run(args)
+    if code is None:
+        code = _run(args, None)
+        resident.start()
+    return code
+
+
+def _run(args: list[str], power) -> int:
     try:
         return _main(args, power)
     except _Usage as err:

@@ -28,7 +28,8 @@ class Command:
     ``params`` the ``key=value`` names it also takes; ``fixed`` keyword arguments the row
     always passes (one function serving several rows). The dispatcher gives the function
     the command's one transaction first (``session``) and the hypervisor access
-    (``power=``) when asked."""
+    (``power=``) when asked. ``resident=False``: always run in the caller's own process
+    (a long-lived server), never in the resident (``ksserver.cli.resident``)."""
 
     name: str
     run: str
@@ -40,6 +41,7 @@ class Command:
     power: bool = False
     fixed: tuple[tuple[str, object], ...] = ()
     aliases: tuple[str, ...] = ()
+    resident: bool = True
 
     @property
     def words(self) -> tuple[str, ...]:

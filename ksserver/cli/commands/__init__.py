@@ -165,7 +165,8 @@ COMMANDS: tuple[C, ...] = (
       "max_concurrent_profiles); certfile= and keyfile= serve HTTPS, as the original's installers expect: a "
       "kickstart holds a password hash and its URL an install token. warm=no: do not render the kickstarts of "
       "hosts set to install ahead of their requests.", "",
-      ("bind", "workers", "threads", "timeout", "dev", "certfile", "keyfile", "warm"), session=False),
+      ("bind", "workers", "threads", "timeout", "dev", "certfile", "keyfile", "warm"), session=False,
+      resident=False),
 
     # --- virtual clusters and VMs ------------------------------------------------------
     C("add cluster", "vms:add_cluster", "Add a virtual cluster: a VM frontend on this frontend and compute VMs on "
