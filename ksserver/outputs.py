@@ -26,6 +26,9 @@ Contexts:
   character); a bootaction's own arguments may hold spaces but no line break or control.
 * key:value file — site.attrs (``key_value``): one line per key, so a value's lines are
   joined with spaces (as the original did).
+* DHCP configuration: Kea's is JSON, written by ``json.dumps`` (a value cannot leave its
+  string); ISC ``dhcpd.conf`` strings (``dhcpd_string``) have no escape the original used,
+  so a quote, a backslash, a line break or a control character is refused.
 """
 
 from __future__ import annotations
@@ -95,6 +98,14 @@ def boot_word(text: str, what: str) -> str:
 def boot_line(text: str, what: str) -> str:
     """A boot line's arguments (several words): no line break, no control character."""
     return _refuse(_BOOT_LINE, text, what + " holds {char}: a boot line is one line")
+
+
+_DHCPD_STRING = re.compile(f'["\\\\\x00-\x1f\x7f-\x9f{re.escape(LINE_BREAKS)}]')
+
+
+def dhcpd_string(text: str, what: str) -> str:
+    """A quoted string of ``dhcpd.conf``."""
+    return _refuse(_DHCPD_STRING, text, what + " holds {char}, which a dhcpd.conf string cannot carry")
 
 
 def key_value(text: str) -> str:

@@ -140,6 +140,16 @@ COMMANDS: tuple[C, ...] = (
     C("list host status", "install:list_host_status", "Install progress: each host's next boot, last install stage, "
       "its time and address.", "host*", json=True),
 
+    # --- network boot: DHCP -----------------------------------------------------------------
+    C("report host dhcp", "netboot:report_host_dhcp", "Kea's DHCPv4 configuration from the inventory (JSON): a "
+      "subnet per network this frontend serves, a reservation per interface with a MAC and an address, boot "
+      "files by client (iPXE, UEFI, BIOS). What `sync dhcp` applies."),
+    C("report host dhcpd", "netboot:report_host_dhcpd", "The same DHCP configuration in ISC dhcpd.conf form, for "
+      "sites that keep ISC dhcpd."),
+    C("sync dhcp", "netboot:sync_dhcp", "Check the DHCP configuration with Kea (config-test) and apply it "
+      "(config-set, config-write) through Kea's control socket (attribute Dhcp_ControlSocket, default "
+      "/run/kea/kea4-ctrl-socket)."),
+
     # --- rolls -------------------------------------------------------------------------
     C("add roll", "install:add_roll", "Add a roll: name, version=, arch= [os=linux] [url=].",
       "name", ("version", "arch", "os", "url")),

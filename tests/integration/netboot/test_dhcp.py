@@ -1,0 +1,139 @@
+"""DHCP through a real Kea: ``sync dhcp`` applies the inventory, a DHCP client on the
+cluster's bridge gets its reservation and the boot file for what it says it is.
+
+Everything runs in a network namespace the test makes (``netns.Netns``): Kea listens on the
+frontend's bridge there, and busybox's ``udhcpc`` asks from the far end of a veth pair.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from goldens import expect
+from kea import KeaServer
+from netns import Netns
+
+MAC = "52:54:00:00:00:01"
+
+
+@pytest.fixture
+def kea(tmp_path):
+    for tool in ("kea-dhcp4", "busybox", "dhcpd"):
+        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
+            pytest.fail(f"{tool} is not installed (scripts/setup.sh installs it)")
+    with Netns("10.1.1.1/16") as ns:
+        directory = tmp_path / "kea"
+        directory.mkdir()
+        yield ns, KeaServer(ns, directory)
+
+
+def _cluster(ks, server: KeaServer) -> None:
+    for name, value in server.attrs().items():
+        ks.ok("set", "attr", name, value)
+    ks.ok("add", "host", "compute-0-0")
+    ks.ok("add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")
+
+
+def _ask(ns: Netns, tmp_path: Path, mac: str, *options: str) -> dict[str, str] | None:
+    """What a client with ``mac`` sending ``options`` is told (None: no answer)."""
+    out = tmp_path / "udhcpc.env"
+    out.unlink(missing_ok=True)
+    script = tmp_path / "udhcpc.script"
+    script.write_text(f'#!/bin/sh\n[ "$1" = bound ] && env > {out}\nexit 0\n')
+    script.chmod(0o755)
+    ns.run("ip", "link", "set", "nodeB", "address", mac)
+    args = ["busybox", "udhcpc", "-i", "nodeB", "-n", "-q", "-t", "4", "-T", "1", "-s", str(script), "-O", "bootfile"]
+    for opt in options:
+        args += ["-x", opt]
+    done = ns.run(*args, check=False, timeout=60)
+    if done.returncode != 0:
+        return None
+    return dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+
+
+def test_sync_dhcp_serves_each_reserved_machine_its_address_and_boot_file(ks, kea, tmp_path):
+    ns, server = kea
+    _cluster(ks, server)
+    assert ks.ok("sync", "dhcp") == f"applied DHCP for 1 network and 1 interface (Kea, {server.socket})\n"
+
+    uefi = _ask(ns, tmp_path, MAC, "0x5d:0007")
+    assert uefi is not None, server.log.read_text()[-3000:]
+    assert (uefi["ip"], uefi["siaddr"], uefi["boot_file"]) == ("10.1.255.254", "10.1.1.1", "snponly.efi")
+    assert (uefi["router"], uefi["dns"], uefi["domain"], uefi["mask"]) == ("10.1.1.1", "10.1.1.1", "local", "16")
+    assert uefi["hostname"] == "compute-0-0"
+    bios = _ask(ns, tmp_path, MAC, "0x5d:0000")
+    assert bios["boot_file"] == "undionly.kpxe"
+    # iPXE (user class "iPXE"), whatever firmware runs it, is sent to its HTTP script
+    ipxe = _ask(ns, tmp_path, MAC, "0x5d:0007", "0x4d:69505845")
+    assert ipxe["boot_file"] == "http://10.1.1.1/install/boot/ipxe"
+    assert server.leased()[MAC] == "10.1.255.254"
+    # a machine the inventory does not know gets nothing: there is no pool
+    assert _ask(ns, tmp_path, "52:54:00:00:00:99", "0x5d:0000") is None
+    # Kea wrote what it was given to its configuration file (config-write)
+    written = json.loads(server.config.read_text())["Dhcp4"]
+    assert written["subnet4"][0]["reservations"] == [
+        {"hw-address": MAC, "ip-address": "10.1.255.254", "hostname": "compute-0-0"} | _kea_defaults(written)
+    ]
+
+
+def _kea_defaults(written: dict) -> dict:
+    """The keys Kea adds to a reservation when it writes it back (its defaults, not ours)."""
+    got = written["subnet4"][0]["reservations"][0]
+    return {k: v for k, v in got.items() if k not in ("hw-address", "ip-address", "hostname")}
+
+
+def test_a_candidate_kea_refuses_is_never_applied(ks, kea, tmp_path):
+    ns, server = kea
+    _cluster(ks, server)
+    ks.ok("sync", "dhcp")
+    ks.ok("add", "network", "ipmi", "192.168.7.0", "255.255.255.0")
+    ks.ok("add", "host", "interface", "localhost", "ipmi0", "ip=192.168.7.1", "subnet=ipmi")
+    err = ks.fails("sync", "dhcp")
+    assert err.startswith("error - Kea refused the configuration for network ipmi (interface ipmi0): ")
+    assert "\n" not in err
+    assert _ask(ns, tmp_path, MAC, "0x5d:0000")["ip"] == "10.1.255.254"  # the last good one still serves
+
+
+def test_the_plan_names_the_host_kea_could_not_serve(ks):
+    ks.ok("add", "host", "compute-0-0")
+    ks.ok("add", "host", "compute-0-1")
+    ks.ok("add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")
+    res = ks.run("add", "host", "interface", "compute-0-1", "eth0", f"mac={MAC.upper()}", "ip=10.1.255.253",
+                 "subnet=private")
+    if res.exit_code == 0:  # the inventory let the same MAC in, written otherwise: the plan must not
+        assert ks.fails("report", "host", "dhcp") == (
+            f"error - host compute-0-1 interface eth0: {MAC} is also compute-0-0 interface eth0's on network private")
+    else:
+        assert res.stderr == f'error - MAC {MAC} is already used by host "compute-0-0"\n'
+
+
+def test_the_dhcpd_form_is_what_isc_dhcpd_reads(ks, tmp_path):
+    ks.ok("add", "host", "compute-0-0")
+    ks.ok("add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")
+    conf = tmp_path / "dhcpd.conf"
+    conf.write_text(ks.ok("report", "host", "dhcpd"))
+    checked = subprocess.run(["dhcpd", "-t", "-cf", str(conf)], capture_output=True, text=True,
+                             env={**os.environ, "PATH": "/usr/sbin:/sbin:" + os.environ.get("PATH", "")})
+    assert checked.returncode == 0, checked.stderr
+    text = conf.read_text()
+    assert f"\thost compute-0-0-eth0 {{\n\t\thardware ethernet {MAC};\n\t\tfixed-address 10.1.255.254;\n" in text
+
+
+def test_dhcp_configurations_of_a_small_cluster(ks):
+    """Both forms, whole, for a frontend and three computes (one with a second NIC on a
+    network the frontend does not serve: no reservation for it)."""
+    ks.ok("add", "network", "ib", "192.168.9.0", "255.255.255.0")
+    for i, last in enumerate((254, 253, 252)):
+        ks.ok("add", "host", f"compute-0-{i}")
+        ks.ok("add", "host", "interface", f"compute-0-{i}", "eth0", f"mac=52:54:00:00:00:0{i + 1}",
+              f"ip=10.1.255.{last}", "subnet=private")
+    ks.ok("add", "host", "interface", "compute-0-2", "ib0", "mac=52:54:00:00:09:03", "ip=192.168.9.3", "subnet=ib")
+    ks.ok("set", "attr", "Dhcp_UefiLoader", "ipxe.efi")
+    expect("netboot/kea-dhcp4.json", ks.ok("report", "host", "dhcp"))
+    expect("netboot/dhcpd.conf", ks.ok("report", "host", "dhcpd"))

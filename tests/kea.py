@@ -1,0 +1,49 @@
+"""A real Kea DHCPv4 server, started inside a test's network namespace (``netns.Netns``).
+
+It starts with an empty configuration whose control socket, lease file, pid and lock files
+are in the test's directory; ksserver's ``sync dhcp`` then gives it its real one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from waiting import wait_until
+
+
+class KeaServer:
+    def __init__(self, ns, directory: Path, interface: str = "eth0"):
+        self.dir = directory
+        self.socket = str(directory / "kea4.sock")
+        self.leases = str(directory / "leases4.csv")
+        self.config = directory / "kea-dhcp4.conf"
+        self.log = directory / "kea.log"
+        self.config.write_text(json.dumps({"Dhcp4": {
+            "interfaces-config": {"interfaces": [interface]},
+            "control-socket": {"socket-type": "unix", "socket-name": self.socket},
+            "lease-database": {"type": "memfile", "persist": True, "name": self.leases},
+            "subnet4": [],
+        }}))
+        env = {**os.environ, "KEA_PIDFILE_DIR": str(directory), "KEA_LOCKFILE_DIR": str(directory)}
+        self.proc = ns.popen(["kea-dhcp4", "-c", str(self.config)], self.log, env=env)
+        wait_until(lambda: Path(self.socket).exists() or self.proc.poll() is not None, timeout=30,
+                   what="Kea's control socket")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"Kea did not start: {self.log.read_text()[-2000:]}")
+
+    def attrs(self) -> dict[str, str]:
+        """The global attributes that point ksserver at this Kea."""
+        return {"Dhcp_ControlSocket": self.socket, "Dhcp_LeaseFile": self.leases}
+
+    def leased(self) -> dict[str, str]:
+        """MAC → address of the leases Kea wrote to its lease file."""
+        out = {}
+        path = Path(self.leases)
+        if path.exists():
+            for line in path.read_text().splitlines()[1:]:
+                fields = line.split(",")
+                if len(fields) > 2 and fields[3] != "0":
+                    out[fields[1]] = fields[0]
+        return out
