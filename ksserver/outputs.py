@@ -24,6 +24,8 @@ Contexts:
 * boot line — PXE ``append``, iPXE, GRUB, Xen config (``boot_word``, ``boot_line``): one
   line; a value that becomes one kernel argument is one word (no white space, no control
   character); a bootaction's own arguments may hold spaces but no line break or control.
+* iPXE script line (``ipxe_line``): a boot line in which ``$`` (expansion) and ``||``/``&&``
+  (command chaining) are refused.
 * key:value file — site.attrs (``key_value``): one line per key, so a value's lines are
   joined with spaces (as the original did).
 * DHCP configuration: Kea's is JSON, written by ``json.dumps`` (a value cannot leave its
@@ -106,6 +108,16 @@ _DHCPD_STRING = re.compile(f'["\\\\\x00-\x1f\x7f-\x9f{re.escape(LINE_BREAKS)}]')
 def dhcpd_string(text: str, what: str) -> str:
     """A quoted string of ``dhcpd.conf``."""
     return _refuse(_DHCPD_STRING, text, what + " holds {char}, which a dhcpd.conf string cannot carry")
+
+
+_IPXE_ACTS = re.compile(r"\$|\|\||&&")
+
+
+def ipxe_line(text: str, what: str) -> str:
+    """An iPXE command line: a boot line where ``${…}`` would be expanded and ``||``/``&&``
+    would chain another command, so neither may come from a value."""
+    boot_line(text, what)
+    return _refuse(_IPXE_ACTS, text, what + " holds {char}, which iPXE would act on")
 
 
 def key_value(text: str) -> str:

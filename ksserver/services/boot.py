@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ksserver import outputs
 from ksserver.db import queries
 from ksserver.db.models import Bootaction, Host
 from ksserver.errors import KsError
@@ -83,6 +84,12 @@ def add_bootaction(session: Session, action: str | None, kernel=None, ramdisk=No
         raise KsError("must supply an action")
     if action == _NONE:
         raise KsError('"none" is reserved: it means "no bootaction"')
+    what = f'bootaction "{action}"'
+    for value in (kernel, args):
+        if value:
+            outputs.ipxe_line(value, what)  # what every boot file (PXE, iPXE, GRUB) can carry
+    if ramdisk:
+        outputs.ipxe_line(outputs.boot_word(ramdisk, what), what)
     row = _bootaction(session, action)
     if row is None:
         session.add(Bootaction(action=action, kernel=kernel, ramdisk=ramdisk, args=args))

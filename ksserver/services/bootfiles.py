@@ -81,8 +81,10 @@ def hex_ip(ip: str) -> str:
 
 
 def _word(attrs: dict[str, str], name: str, default: str = "") -> str:
-    """An attribute's value as one boot argument (``outputs.boot_word``)."""
-    return outputs.boot_word(attrs.get(name) or default, f'attribute "{name}"')
+    """An attribute's value as one boot argument (``outputs.boot_word``) of a line that iPXE
+    may read too (``outputs.ipxe_line``)."""
+    what = f'attribute "{name}"'
+    return outputs.ipxe_line(outputs.boot_word(attrs.get(name) or default, what), what)
 
 
 def kickstart_url(attrs: dict[str, str]) -> str:
@@ -132,8 +134,9 @@ class PxeTemplate:
         return parts[0] + append + parts[1] if append else parts[0]
 
 
-def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: str | None,
-             template: PxeTemplate | None = None) -> str:
+def kernel_args(action: Bootaction, ip: str | None, attrs: dict[str, str], token: str | None) -> str:
+    """The kernel arguments of ``action`` for a host: the install token in its ``ks=`` URL,
+    and the host's network when the installer is told which device to use."""
     what = f'bootaction "{action.action}"'
     args = install_args(outputs.boot_line(action.args or "", what), token, kickstart_url(attrs))
     if "ksdevice=" in args and ip:
@@ -143,10 +146,68 @@ def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: s
             f" dns={_word(attrs, 'Kickstart_PrivateDNSServers')}"
             f" nextserver={_word(attrs, 'Kickstart_PrivateKickstartHost')}"
         )
+    return args.strip()
+
+
+def pxe_text(action: Bootaction, ip: str | None, attrs: dict[str, str], token: str | None,
+             template: PxeTemplate | None = None) -> str:
+    what = f'bootaction "{action.action}"'
+    args = kernel_args(action, ip, attrs, token)
     if action.ramdisk:
         args = f"{args} initrd={outputs.boot_word(action.ramdisk, what)}".strip()
     kernel = outputs.boot_line(action.kernel or "", what)
     return (template or PxeTemplate()).render(kernel, args.strip(), "bootif" in (action.args or ""))
+
+
+_LOCAL = "#!ipxe\n# the next boot is from the local disk: back to the firmware's boot order\nexit\n"
+
+
+def _fetched(name: str, what: str) -> str:
+    """Where iPXE fetches a bootaction's kernel or ramdisk: a URL as given, a bare name from
+    the TFTP server DHCP named."""
+    if re.match(r"(https?|tftp)://", name):
+        return name
+    if "://" in name:
+        raise KsError(f"{what}: iPXE cannot fetch {name}")
+    return "tftp://${next-server}/" + name.lstrip("/")
+
+
+def ipxe_text(action: Bootaction | None, ip: str | None, attrs: dict[str, str], token: str | None) -> str:
+    """The iPXE script of a host's next boot: its bootaction's kernel, ramdisk and
+    arguments, or back to the firmware (local disk) for ``os``-like actions."""
+    kernel = (action.kernel or "").strip() if action else ""
+    if action is None or not kernel or kernel.startswith(("localboot", "kernel memtest")):
+        return _LOCAL
+    what = f'bootaction "{action.action}"'
+    kernel = outputs.ipxe_line(kernel.removeprefix("kernel ").strip().split()[0], what)
+    args = outputs.ipxe_line(kernel_args(action, ip, attrs, token), f"the kernel arguments of {what}")
+    lines = ["#!ipxe"]
+    initrd = ""
+    if action.ramdisk:
+        ramdisk = _fetched(outputs.ipxe_line(outputs.boot_word(action.ramdisk, what), what), what)
+        initrd = f" initrd={ramdisk.rsplit('/', 1)[-1]}"
+    lines.append(f"kernel {_fetched(kernel, what)}{initrd} {args}".rstrip())
+    if action.ramdisk:
+        lines.append(f"initrd {ramdisk}")
+    lines.append("boot")
+    return "\n".join(lines) + "\n"
+
+
+def ipxe_script(session: Session, host_id: int, boot: str | None = None) -> str:
+    """``/install/boot/ipxe`` for one host: what its next network boot does (``boot``:
+    what it would do were its next boot that — ``set attr`` checks ``install``)."""
+    rec = session.get(Host, host_id)
+    mine = attributes.resolve_hosts(session, selection.select_hosts(session, [rec.name], change=False))[host_id]
+    attrs = {k: mine[k].value for k in _ATTRS if k in mine}
+    boot = boot or rec.boot_action
+    if boot not in ("install", "os"):
+        return _LOCAL
+    label = rec.installaction if boot == "install" else rec.runaction
+    action = session.scalar(select(Bootaction).where(Bootaction.action == (label or "")))
+    if action is None and label:
+        raise KsError(f'bootaction "{label}" for host "{rec.name}" is invalid')
+    token = (rec.install_token or "TOKEN") if boot == "install" else None
+    return ipxe_text(action, attrs.get("hostaddr"), attrs, token)
 
 
 def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:

@@ -72,6 +72,7 @@ class Ask:
     headers: tuple[tuple[str, str], ...] = ()
     arch: str | None = None
     np: str | None = None
+    mac: str | None = None  # iPXE's ``?mac=${net0/mac}``: must be the asking host's
 
     @cached_property
     def macs(self) -> list[MacHeader]:  # read three times a request: parsed once
@@ -205,6 +206,22 @@ def completed(ask: Ask, action: str = "os", url: str | None = None) -> Answer:
         return f"{rec.name} {action}\n"
 
     return _answer(ask, "installed" if action == "os" else f"boot {action}", done, url)
+
+
+def boot_script(ask: Ask, url: str | None = None) -> Answer:
+    """``/install/boot/ipxe``: the iPXE script of the host that asks — known by its address
+    (or its token), as every install URL; a ``mac`` it sends must be one of that host's."""
+
+    def produce(session: Session, rec: HostRecord) -> str:
+        if ask.mac is not None:
+            mac = ask.mac.lower()
+            if not _MAC.match(mac):
+                raise BadRequest("bad mac value")
+            if queries.host_ids_by_macs(session, [mac]) != {rec.id}:
+                raise Forbidden(f"MAC {mac} is not {rec.name}'s")
+        return bootfiles.ipxe_script(session, rec.id)
+
+    return _answer(ask, "boot script", produce, url)
 
 
 def private_address(url: str | None = None) -> str | None:

@@ -1,8 +1,8 @@
 """Setting and removing attributes, and what must follow at once.
 
 A value that cannot be rendered is refused when it is set, naming the attribute: for one
-host of each appliance and OS the change reaches, its kickstart and its boot file are made
-before and after the change, and a failure the change brought is the command's error (the
+host of each appliance and OS the change reaches, its kickstart, its boot file and the iPXE
+script of its install are made before and after the change, and a failure the change brought is the command's error (the
 transaction then takes the change back) — a kickstart the change altered is also read by
 pykickstart, as the installer will read it, and a complaint it did not have before counts. The boot files of every host the change reaches
 are rewritten at once, as a change of boot action already did: a gateway or kickstart host
@@ -55,6 +55,7 @@ def _renders(session: Session, rec: HostRecord) -> tuple[str | None, str | None]
         if rec.node:
             text = profile.render_host_kickstart(session, rec)
         bootfiles.bootfiles(session, [rec.name])
+        bootfiles.ipxe_script(session, rec.id, boot="install")
     except KsError as err:
         return err.message, text
     return None, text

@@ -92,7 +92,8 @@ def create_app(warm: bool = False, workers: int = 1, front_secret: str | None = 
 
     def ask() -> install.Ask:
         macs = tuple((k, v) for k, v in request.headers.items() if k.lower().startswith("x-rhn-provisioning-mac-"))
-        return install.Ask(client(), request.args.get("token"), macs, request.args.get("arch"), request.args.get("np"))
+        return install.Ask(client(), request.args.get("token"), macs, request.args.get("arch"), request.args.get("np"),
+                           request.args.get("mac"))
 
     def respond(produce, stage: str, mimetype: str) -> Response:
         asked = None
@@ -139,6 +140,10 @@ def create_app(warm: bool = False, workers: int = 1, front_secret: str | None = 
     @app.post("/install/sbin/public/installed")
     def installed():
         return respond(lambda a: install.completed(a, "os"), "installed", "text/plain")
+
+    @app.get("/install/boot/ipxe")
+    def ipxe_script():
+        return respond(install.boot_script, "boot script", "text/plain")
 
     @app.get("/install/sbin/setPxeboot.cgi")
     @app.get("/install/sbin/public/setPxeboot.cgi")

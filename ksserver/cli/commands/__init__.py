@@ -146,6 +146,8 @@ COMMANDS: tuple[C, ...] = (
       "files by client (iPXE, UEFI, BIOS). What `sync dhcp` applies."),
     C("report host dhcpd", "netboot:report_host_dhcpd", "The same DHCP configuration in ISC dhcpd.conf form, for "
       "sites that keep ISC dhcpd."),
+    C("report host ipxe", "netboot:report_host_ipxe", "The iPXE script a host gets at its next network boot "
+      "(/install/boot/ipxe): its install action with its install token, or back to the local disk.", "host+"),
     C("sync dhcp", "netboot:sync_dhcp", "Check the DHCP configuration with Kea (config-test) and apply it "
       "(config-set, config-write) through Kea's control socket (attribute Dhcp_ControlSocket, default "
       "/run/kea/kea4-ctrl-socket)."),

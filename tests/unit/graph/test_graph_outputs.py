@@ -25,7 +25,7 @@ from ksserver.attrs import check_value, format_site_attrs
 from ksserver.config import SHIPPED_GRAPH_DIR
 from ksserver.errors import KsError
 from ksserver.graph import Graph, validate_kickstart
-from ksserver.services.bootfiles import pxe_text
+from ksserver.services.bootfiles import ipxe_text, pxe_text
 
 CASES = 400
 # every attribute the shipped graph, the PXE file and site.attrs read from a site
@@ -113,6 +113,30 @@ def test_pxe_files_keep_their_directives_and_words(name, value):
         assert "\n" not in err.message and f'"{name}"' in err.message
         return
     assert _pxe_shape(text) == plain
+
+
+def _ipxe_shape(text):
+    """Each line's command, and the kernel line's argument names; nothing iPXE expands or
+    chains but the next-server the script names itself."""
+    lines = text.splitlines()
+    assert lines[0] == "#!ipxe"
+    assert "||" not in text and "&&" not in text and "$" not in text.replace("${next-server}", "")
+    kernel = next(line.split() for line in lines if line.startswith("kernel "))
+    return [line.split()[0] for line in lines], [w.partition("=")[0] for w in kernel[2:]]
+
+
+@settings(max_examples=CASES, deadline=None)
+@given(name=st.sampled_from(PXE_ATTRS), value=VALUES)
+def test_ipxe_scripts_keep_their_commands_and_words(name, value):
+    plain = _ipxe_shape(ipxe_text(_Action(), "10.1.255.254", demo_attrs("compute"), "tok"))
+    if _refused(name, value):
+        return
+    try:
+        text = ipxe_text(_Action(), "10.1.255.254", demo_attrs("compute", **{name: value}), "tok")
+    except KsError as err:
+        assert "\n" not in err.message and f'"{name}"' in err.message
+        return
+    assert _ipxe_shape(text) == plain
 
 
 @settings(max_examples=CASES, deadline=None)
