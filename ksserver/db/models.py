@@ -142,6 +142,21 @@ class HostAttr(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class Distro(Base):
+    """A Red Hat-family install tree on this frontend's disk (``ksserver add distro``),
+    served at ``/install/<name>/<arch>/``: what its ``.treeinfo`` says it is."""
+
+    __tablename__ = "distros"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    family: Mapped[str] = mapped_column(String(128))
+    version: Mapped[str] = mapped_column(String(64))
+    arch: Mapped[str] = mapped_column(String(32))
+    kernel: Mapped[str] = mapped_column(String(1024))  # relative to path
+    initrd: Mapped[str] = mapped_column(String(1024))
+
+
 class Bootaction(Base):
     """A named kernel/ramdisk/args triple; hosts name one to install and one to run."""
 

@@ -52,13 +52,14 @@ class BootFile:
     text: str | None  # None: the file must not exist
 
 
-_KS_URL = re.compile(r"(?<!\S)ks=(\S+)")
-_KS_BARE = re.compile(r"(?<!\S)ks(?!\S)")
+_KS_URL = re.compile(r"(?<!\S)(?:inst\.)?ks=(\S+)")
+_KS_BARE = re.compile(r"(?<!\S)(inst\.)?ks(?!\S)")
 
 
 def install_args(args: str | None, token: str | None, kickstart_url: str) -> str:
-    """Boot arguments that carry the install token: ``ks=URL`` gains ``token=``; a bare
-    ``ks`` (find the server by DHCP) becomes ``ks=<kickstart_url>?token=``."""
+    """Boot arguments that carry the install token: ``ks=URL`` (``inst.ks=URL``, RHEL 7 and
+    later) gains ``token=``; a bare ``ks`` (find the server by DHCP) becomes
+    ``ks=<kickstart_url>?token=``."""
     text = args or ""
     if not token:
         return text
@@ -69,7 +70,7 @@ def install_args(args: str | None, token: str | None, kickstart_url: str) -> str
         return text[: match.start(1)] + joined + text[match.end(1) :]
     if _KS_BARE.search(text):
         # a function, not a template: a backslash in a value is data, not a group reference
-        return _KS_BARE.sub(lambda _m: f"ks={kickstart_url}?token={token}", text, count=1)
+        return _KS_BARE.sub(lambda m: f"{m.group(1) or ''}ks={kickstart_url}?token={token}", text, count=1)
     return text
 
 
@@ -109,6 +110,15 @@ _ATTRS = (
 _MARK = "\ue000append\ue000"  # a private-use marker (a kernel holding it: rendered whole, below)
 
 
+_URL = re.compile(r"(https?|tftp)://")  # what boot loaders fetch by themselves
+
+
+def is_image(kernel: str) -> bool:
+    """Whether a bootaction's kernel names a kernel image (a file under the TFTP root, or a
+    URL that lpxelinux and iPXE fetch), not a pxelinux directive (``localboot 0``)."""
+    return kernel.startswith("vmlinuz") or bool(_URL.match(kernel))
+
+
 class PxeTemplate:
     """``pxe/host.j2``, compiled once for a whole run.
 
@@ -127,10 +137,11 @@ class PxeTemplate:
         key = (kernel, bool(append), ipappend)
         parts = self._shapes.get(key)
         if parts is None:
-            pieces = self._template.render(kernel=kernel, append=_MARK if append else "", ipappend=ipappend).split(_MARK)
+            pieces = self._template.render(kernel=kernel, image=is_image(kernel), append=_MARK if append else "",
+                                           ipappend=ipappend).split(_MARK)
             parts = self._shapes[key] = tuple(pieces) if len(pieces) == (2 if append else 1) else ()
         if not parts:
-            return self._template.render(kernel=kernel, append=append, ipappend=ipappend)
+            return self._template.render(kernel=kernel, image=is_image(kernel), append=append, ipappend=ipappend)
         return parts[0] + append + parts[1] if append else parts[0]
 
 
@@ -165,7 +176,7 @@ _LOCAL = "#!ipxe\n# the next boot is from the local disk: back to the firmware's
 def _fetched(name: str, what: str) -> str:
     """Where iPXE fetches a bootaction's kernel or ramdisk: a URL as given, a bare name from
     the TFTP server DHCP named."""
-    if re.match(r"(https?|tftp)://", name):
+    if _URL.match(name):
         return name
     if "://" in name:
         raise KsError(f"{what}: iPXE cannot fetch {name}")
@@ -238,7 +249,7 @@ def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
             install = actions.get("install")
             text = None
             if install is not None:
-                text = template.render(install.kernel if (install.kernel or "").startswith("vmlinuz") else "",
+                text = template.render(install.kernel if is_image(install.kernel or "") else "",
                                        f"{install.args or ''} initrd={install.ramdisk or ''}".strip(), False)
             out.append(BootFile(rec.name, "default", text))
             continue

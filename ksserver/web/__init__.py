@@ -13,6 +13,8 @@ and holds no inventory state. The one thing it owns is back-pressure, an HTTP co
   that holds it: a killed worker takes its slots with it. Beyond the limit: 503 with
   ``Retry-After: 15`` (the installer sleeps and retries). The service identifies the
   requester before it asks for a slot, so strangers never hold one.
+* Install trees (``/install/<distro>/<arch>/…``) are public, as the original's /install was;
+  the app says which file, the front sends it.
 * Every fetch and completion is queued as an install event (``services.events``: grouped
   commits, flushed when the worker exits).
 """
@@ -23,14 +25,15 @@ import hmac
 import logging
 import threading
 from contextlib import contextmanager
+from urllib.parse import quote
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, send_file
 
 from ksserver.errors import Forbidden, KsError
+from ksserver.services import distros, install
 from ksserver.services import events as install_events
-from ksserver.services import install
 from ksserver.services.kickstart import Kickstarts, Warmer
-from ksserver.web.front import SECRET_HEADER
+from ksserver.web.front import SECRET_HEADER, TREE_LOCATION
 
 log = logging.getLogger("ksserver.web")
 
@@ -144,6 +147,20 @@ def create_app(warm: bool = False, workers: int = 1, front_secret: str | None = 
     @app.get("/install/boot/ipxe")
     def ipxe_script():
         return respond(install.boot_script, "boot script", "text/plain")
+
+    @app.get("/install/<name>/<arch>/<path:rest>")
+    def tree(name, arch, rest):
+        """A file of an install tree (``services.distros``): public, as the original's
+        /install was. Behind the front, nginx sends it (sendfile, Range) once the app has
+        said which file; the dev server sends it itself."""
+        path = distros.served_file(name, arch, rest)
+        if path is None:
+            return _text(f"not found: /install/{name}/{arch}/{rest}", 404)
+        if front_secret is not None:
+            resp = Response(status=200)
+            resp.headers["X-Accel-Redirect"] = TREE_LOCATION + quote(str(path))
+            return resp
+        return send_file(path, conditional=True, mimetype="application/octet-stream")
 
     @app.get("/install/sbin/setPxeboot.cgi")
     @app.get("/install/sbin/public/setPxeboot.cgi")

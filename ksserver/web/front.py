@@ -8,7 +8,9 @@ requests itself (at most ``client_header_timeout``) and hands gunicorn only whol
 gunicorn then listens on loopback only; the client's address travels in ``X-Real-IP``,
 which the app believes only beside this run's secret (``SECRET_HEADER``), so a local process
 that reaches gunicorn directly cannot speak for another host. TLS ends at nginx. nginx is
-Debian's (package nginx, nginx-light or nginx-core); it dies with ``ksserver serve``.
+Debian's (package nginx, nginx-light or nginx-core); it dies with ``ksserver serve``. It
+also sends the files of install trees, with the kernel's sendfile and HTTP Range, once the
+app has named the file (``TREE_LOCATION``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from ksserver.errors import KsError
 from ksserver.templating import render
 
 SECRET_HEADER = "X-Ksserver-Front"
+#: where the app's ``X-Accel-Redirect`` sends nginx for a file of an install tree (internal:
+#: no client can ask for it; the app has checked the file is inside a registered tree)
+TREE_LOCATION = "/_ksserver_tree"
 _PLAIN_PATH = re.compile(r"[^\s;{}'\"\\$#]+\Z")
 _PR_SET_PDEATHSIG = 1
 
@@ -61,6 +66,7 @@ class Front:
 
     def config(self) -> str:
         return render("front/nginx.conf.j2", user="nobody nogroup" if os.geteuid() == 0 else None,
+                      tree_location=TREE_LOCATION,
                       run_dir=_plain(str(self.run_dir), "the run directory"), listen=self.listen,
                       backend=self.backend, tls=self.tls, secret=self.secret, secret_header=SECRET_HEADER,
                       read_timeout=self.read_timeout)

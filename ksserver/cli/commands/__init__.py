@@ -148,6 +148,14 @@ COMMANDS: tuple[C, ...] = (
       "sites that keep ISC dhcpd."),
     C("report host ipxe", "netboot:report_host_ipxe", "The iPXE script a host gets at its next network boot "
       "(/install/boot/ipxe): its install action with its install token, or back to the local disk.", "host+"),
+    C("add distro", "netboot:add_distro", "Register a Red Hat-family install tree (a directory with a .treeinfo, or "
+      "a mounted ISO): served at /install/NAME/ARCH/; makes bootactions `install NAME`, `install NAME headless`, "
+      "`rescue NAME` and sets Kickstart_Distribution for its OS (os=, default linux). The first tree, or "
+      "default=yes, is also what `install`, `install headless` and `rescue` boot.", "name directory",
+      ("os", "default")),
+    C("list distro", "netboot:list_distro", "Registered install trees: NAME FAMILY VERSION ARCH PATH.", json=True),
+    C("remove distro", "netboot:remove_distro", "Forget an install tree and its bootactions (its files stay); "
+      "refused while a host boots with one of them.", "name"),
     C("sync dhcp", "netboot:sync_dhcp", "Check the DHCP configuration with Kea (config-test) and apply it "
       "(config-set, config-write) through Kea's control socket (attribute Dhcp_ControlSocket, default "
       "/run/kea/kea4-ctrl-socket)."),

@@ -1,6 +1,7 @@
 """Network boot: DHCP (Kea, or the ISC dhcpd form), and what it hands to booting machines."""
 
-from ksserver.services import bootfiles, dhcp, selection
+from ksserver.cli.results import Table
+from ksserver.services import bootfiles, dhcp, distros, selection
 
 
 def report_host_dhcp(session):
@@ -22,3 +23,15 @@ def report_host_ipxe(session, host):
     if len(texts) == 1:
         return texts[0][1]
     return "".join(f"{name}: {line}\n" for name, text in texts for line in text.splitlines())
+
+
+def add_distro(session, name, directory, os=None, default=None):
+    return "".join(line + "\n" for line in distros.add_distro(session, name, directory, os, default))
+
+
+def list_distro(session):
+    return Table(["NAME", "FAMILY", "VERSION", "ARCH", "PATH"], distros.list_distros(session), trim_owner=False)
+
+
+def remove_distro(session, name):
+    return "".join(line + "\n" for line in distros.remove_distro(session, name))

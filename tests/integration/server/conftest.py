@@ -29,6 +29,7 @@ class Reply:
     status: int
     body: str
     headers: dict
+    raw: bytes = b""
 
 
 class Server:
@@ -40,7 +41,8 @@ class Server:
         try:
             conn.request(method, path, headers=headers or {})
             resp = conn.getresponse()
-            return Reply(resp.status, resp.read().decode(), {k.lower(): v for k, v in resp.getheaders()})
+            raw = resp.read()
+            return Reply(resp.status, raw.decode(errors="replace"), {k.lower(): v for k, v in resp.getheaders()}, raw)
         finally:
             conn.close()
 

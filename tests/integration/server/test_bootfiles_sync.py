@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-from ksserver.services.bootfiles import PxeTemplate
+from ksserver.services.bootfiles import PxeTemplate, is_image
 from ksserver.templating import render
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "server"
@@ -13,11 +13,11 @@ GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "server"
 
 def test_template_shapes_render_exactly_as_the_template():
     template = PxeTemplate()
-    kernels = ("vmlinuz-5.2-x86_64", "localboot 0", "kernel memtest", "")
+    kernels = ("vmlinuz-5.2-x86_64", "localboot 0", "kernel memtest", "", "http://10.1.1.1/install/t/x86_64/vmlinuz")
     appends = ("", "ks ramdisk_size=150000 ksdevice=bootif initrd=initrd.img", "keeppxe", "a {{ b }} %s \\t")
     for kernel, append, ipappend in itertools.product(kernels, appends, (False, True)):
         for _ in range(2):  # first: the shape is rendered; then: taken from the cache
-            want = render("pxe/host.j2", kernel=kernel, append=append, ipappend=ipappend)
+            want = render("pxe/host.j2", kernel=kernel, image=is_image(kernel), append=append, ipappend=ipappend)
             assert template.render(kernel, append, ipappend) == want, (kernel, append, ipappend)
 
 
