@@ -35,7 +35,7 @@ class KeaServer:
 
     def attrs(self) -> dict[str, str]:
         """The global attributes that point ksserver at this Kea."""
-        return {"Dhcp_ControlSocket": self.socket, "Dhcp_LeaseFile": self.leases}
+        return {"Dhcp_LeaseFile": self.leases, "Dhcp_ControlSocket": self.socket}  # in this order: the socket set, DHCP applies
 
     def leased(self) -> dict[str, str]:
         """MAC → address of the leases Kea wrote to its lease file."""

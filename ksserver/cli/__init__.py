@@ -107,10 +107,15 @@ def _call(cmd: Command, kwargs: dict, power):
         kwargs["power"] = power
     if not cmd.session:
         return func(**kwargs)
-    from ksserver.services import transaction
+    from ksserver.services import netboot, transaction
 
     with transaction() as session:
-        return func(session, **kwargs)
+        # DHCP follows the inventory: once per command, before it commits (services.netboot)
+        with netboot.following(session) as warnings:
+            result = func(session, **kwargs)
+    for warning in warnings:
+        print(f"warning - {warning}", file=sys.stderr)
+    return result
 
 
 def _emit(result, as_json: bool) -> None:

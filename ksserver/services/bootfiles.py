@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ksserver import config, outputs
 from ksserver.db import queries
-from ksserver.db.models import Bootaction, GlobalAttr, Host, VMNode
+from ksserver.db.models import Bootaction, GlobalAttr, Host, Interface, VMNode
 from ksserver.errors import KsError
 from ksserver.services import attributes, selection
 from ksserver.templating import environment
@@ -348,10 +348,39 @@ def sync(session: Session, selectors: Sequence[str], tftpboot: str | None = None
             cfg.mkdir(mode=0o750, parents=True)
             if os.geteuid() == 0:
                 os.chown(cfg, -1, _tftp_gid())
-        return _sync_into(str(cfg), bootfiles(session, selectors))
+        written, removed = _sync_into(str(cfg), bootfiles(session, selectors))
+        return written, removed + (prune(session, tftpboot) if not selectors else 0)
     except OSError as err:
         where = err.filename or cfg
         raise KsError(f"cannot write boot files in {where}: {err.strerror}") from None
+
+
+_HEX_NAME = re.compile(r"[0-9A-F]{8}\Z")
+
+
+def prune(session: Session, tftpboot: str | None = None) -> int:
+    """Remove the PXE files named by an address no host has any more (a host removed, an
+    address changed): a machine that gets that address next must not boot their text."""
+    cfg = target_dir(session, tftpboot) / "pxelinux.cfg"
+    try:
+        names = [n for n in os.listdir(cfg) if _HEX_NAME.match(n)]
+    except FileNotFoundError:
+        return 0
+    held = set()
+    for (ip,) in session.execute(select(Interface.ip).where(Interface.ip.is_not(None))):
+        try:
+            held.add(hex_ip(ip))
+        except KsError:
+            continue
+    removed = 0
+    for name in names:
+        if name not in held:
+            try:
+                os.unlink(cfg / name)
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
 
 
 def _sync_into(directory: str, files) -> tuple[int, int]:

@@ -14,6 +14,7 @@ is checked by the plan first (every conflict named by host) and then by Kea
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -175,7 +176,7 @@ def kea_config(plan: Plan) -> dict:
         "option-data": [{"name": n, "data": v} for n, v in _options(plan, s)],
         "reservations": by_subnet.get(s.id, []),
     } for s in plan.subnets]
-    return {"Dhcp4": {
+    config = {"Dhcp4": {
         "interfaces-config": {"interfaces": sorted({s.device for s in plan.subnets})},
         "control-socket": {"socket-type": "unix", "socket-name": control_socket(plan.attrs)},
         "lease-database": {"type": "memfile", "persist": True, "lfc-interval": 3600,
@@ -185,10 +186,32 @@ def kea_config(plan: Plan) -> dict:
         "client-classes": classes,
         "subnet4": subnets,
     }}
+    # what ``held_digest`` reads back: Kea keeps a user context as it was given
+    config["Dhcp4"]["user-context"] = {"ksserver-digest": digest(config)}
+    return config
+
+
+def digest(config: dict) -> str:
+    """The digest of a candidate (its own ``user-context`` left out)."""
+    body = {k: v for k, v in config["Dhcp4"].items() if k != "user-context"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def held_digest(kea: "Kea") -> str | None:
+    """The digest of the configuration Kea runs, if ksserver gave it."""
+    held = kea.command("config-get")
+    if held.get("result") != 0:
+        return None
+    ctx = ((held.get("arguments") or {}).get("Dhcp4") or {}).get("user-context") or {}
+    return ctx.get("ksserver-digest")
 
 
 def report_kea(session: Session) -> str:
     return json.dumps(kea_config(plan(session)), indent=2) + "\n"
+
+
+class Unreachable(KsError):
+    """Kea is not listening where it was said to be."""
 
 
 class Kea:
@@ -216,7 +239,7 @@ class Kea:
                     except ValueError:
                         continue
         except OSError as err:
-            raise KsError(f"cannot reach Kea's control socket {self.path}: {err.strerror or err}") from None
+            raise Unreachable(f"cannot reach Kea's control socket {self.path}: {err.strerror or err}") from None
         if isinstance(answer, list):
             answer = answer[0]
         return answer
@@ -235,11 +258,8 @@ def _refused(plan: Plan, text: str) -> str:
     return f"Kea refused the configuration: {text}"
 
 
-def apply(session: Session, kea: Kea | None = None) -> str:
-    """Check the candidate with Kea, then apply it and have Kea write it to its file."""
-    p = plan(session)
-    candidate = kea_config(p)
-    kea = kea or Kea(control_socket(p.attrs))
+def apply_candidate(p: Plan, candidate: dict, kea: Kea) -> str:
+    """Check ``candidate`` with Kea, then apply it and have Kea write it to its file."""
     tested = kea.command("config-test", candidate)
     if tested.get("result") != 0:
         raise KsError(_refused(p, tested.get("text", "")))

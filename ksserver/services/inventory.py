@@ -14,7 +14,7 @@ from ksserver.attrs import defaults
 from ksserver import vm
 from ksserver.db.models import OS, Appliance, Host, Interface, Network, Partition, VMNode
 from ksserver.errors import KsError, NotFound
-from ksserver.services import lookup, selection, validate
+from ksserver.services import bootfiles, lookup, selection, validate
 
 if TYPE_CHECKING:  # the hypervisor layer is imported by the one command that needs it
     from ksserver.power import Power
@@ -103,6 +103,7 @@ def remove_hosts(session: Session, selectors: Sequence[str], power: Power, force
     for rec in records:
         session.delete(session.get(Host, rec.id))
     session.flush()
+    bootfiles.prune(session)
     return warnings
 
 
@@ -212,12 +213,16 @@ def set_interface(session: Session, host: str, device: str, field: str, value: s
         session.flush()
         return
     _apply(session, h, iface, **{field: value})
+    if field == "ip":  # the PXE file is named by the address: the new one now, the old one gone
+        bootfiles.refresh(session, [h.name])
+        bootfiles.prune(session)
 
 
 def remove_interface(session: Session, host: str, device: str) -> None:
     h = _host(session, host)
     session.delete(_iface(session, h, device))
     session.flush()
+    bootfiles.prune(session)
 
 
 def list_interfaces(session: Session, selectors: Sequence[str]):

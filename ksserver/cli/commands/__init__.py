@@ -156,6 +156,11 @@ COMMANDS: tuple[C, ...] = (
     C("list distro", "netboot:list_distro", "Registered install trees: NAME FAMILY VERSION ARCH PATH.", json=True),
     C("remove distro", "netboot:remove_distro", "Forget an install tree and its bootactions (its files stay); "
       "refused while a host boots with one of them.", "name"),
+    C("sync config", "netboot:sync_config", "Regenerate everything network boot derives from the inventory: the "
+      "TFTP root's loaders (from Debian's ipxe, pxelinux, syslinux-common), every PXE file, the hosts file's "
+      "ksserver block (attribute hosts_file, default /etc/hosts) and DHCP (applied to Kea)."),
+    C("report host", "netboot:report_host", "The hosts file (/etc/hosts form) of the inventory: the block "
+      "`sync config` writes."),
     C("sync dhcp", "netboot:sync_dhcp", "Check the DHCP configuration with Kea (config-test) and apply it "
       "(config-set, config-write) through Kea's control socket (attribute Dhcp_ControlSocket, default "
       "/run/kea/kea4-ctrl-socket)."),

@@ -1,7 +1,7 @@
 """Network boot: DHCP (Kea, or the ISC dhcpd form), and what it hands to booting machines."""
 
 from ksserver.cli.results import Table
-from ksserver.services import bootfiles, dhcp, distros, selection
+from ksserver.services import bootfiles, dhcp, distros, netboot, selection
 
 
 def report_host_dhcp(session):
@@ -13,7 +13,15 @@ def report_host_dhcpd(session):
 
 
 def sync_dhcp(session):
-    return dhcp.apply(session)
+    return netboot.apply_dhcp(session)
+
+
+def sync_config(session):
+    return "".join(line + "\n" for line in netboot.sync_config(session))
+
+
+def report_host(session):
+    return netboot.report_host(session)
 
 
 def report_host_ipxe(session, host):

@@ -88,16 +88,34 @@ def _kea_defaults(written: dict) -> dict:
     return {k: v for k, v in got.items() if k not in ("hw-address", "ip-address", "hostname")}
 
 
-def test_a_candidate_kea_refuses_is_never_applied(ks, kea, tmp_path):
+def _commands(server: KeaServer, name: str) -> int:
+    return server.log.read_text().count(f"Received command '{name}'")
+
+
+def test_dhcp_follows_each_command_and_a_refused_change_is_undone(ks, kea, tmp_path):
     ns, server = kea
-    _cluster(ks, server)
-    ks.ok("sync", "dhcp")
+    _cluster(ks, server)  # setting the socket applied DHCP already: no sync needed
+    assert _ask(ns, tmp_path, MAC, "0x5d:0000")["ip"] == "10.1.255.254"
+    # a change DHCP does not see applies nothing; one it sees applies once
+    sets = _commands(server, "config-set")
+    ks.ok("set", "host", "attr", "compute-0-0", "rack_note", "x")
+    assert _commands(server, "config-set") == sets
+    ks.ok("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.255.200")
+    assert _commands(server, "config-set") == sets + 1
+    assert _ask(ns, tmp_path, MAC, "0x5d:0000")["ip"] == "10.1.255.200"
+    # a change Kea refuses is undone, and the last good configuration still serves
     ks.ok("add", "network", "ipmi", "192.168.7.0", "255.255.255.0")
-    ks.ok("add", "host", "interface", "localhost", "ipmi0", "ip=192.168.7.1", "subnet=ipmi")
-    err = ks.fails("sync", "dhcp")
+    err = ks.fails("add", "host", "interface", "localhost", "ipmi0", "ip=192.168.7.1", "subnet=ipmi")
     assert err.startswith("error - Kea refused the configuration for network ipmi (interface ipmi0): ")
-    assert "\n" not in err
-    assert _ask(ns, tmp_path, MAC, "0x5d:0000")["ip"] == "10.1.255.254"  # the last good one still serves
+    assert "\n" not in err and "ipmi0" not in ks.ok("list", "host", "interface", "localhost")
+    assert _ask(ns, tmp_path, MAC, "0x5d:0000")["ip"] == "10.1.255.200"
+    # Kea gone: the change stands, with a warning saying how to apply it later
+    server.proc.terminate()
+    server.proc.wait(10)
+    res = ks.run("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.255.201")
+    assert res.exit_code == 0 and res.stdout == ""
+    assert res.stderr == (f"warning - DHCP not applied: cannot reach Kea's control socket {server.socket}: "
+                          "No such file or directory; `ksserver sync dhcp` applies it once Kea runs\n")
 
 
 def test_the_plan_names_the_host_kea_could_not_serve(ks):

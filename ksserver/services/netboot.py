@@ -1,0 +1,182 @@
+"""``sync config``: everything network boot derives from the inventory, in one go; and DHCP
+kept current after every command that changes the inventory.
+
+Rule: DHCP is Kea's only when ksserver is told where Kea is (``Dhcp_ControlSocket``) or
+Kea's default socket exists; then every command that changes the inventory re-applies the
+DHCP configuration once, inside the command's transaction and before it commits — a
+candidate Kea refuses undoes the command; a Kea that cannot be reached leaves the change
+standing with a warning. The candidate carries its own digest (``user-context``), so a
+change DHCP does not see costs one ``config-get`` and nothing more.
+
+``sync config`` also lays out the TFTP root (``LOADERS``, copied from their Debian packages),
+writes every host's PXE file, and the hosts file's managed block (``hosts_file``, default
+/etc/hosts: the lines between the ksserver markers are ksserver's, the rest the site's).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from ksserver.db import queries
+from ksserver.db.models import Host, Interface, Network
+from ksserver.services import bootfiles, dhcp
+
+#: the first-stage loaders a TFTP root serves, and the Debian package file each comes from
+LOADERS = {
+    "undionly.kpxe": ("/usr/lib/ipxe/undionly.kpxe", "ipxe"),
+    "snponly.efi": ("/usr/lib/ipxe/snponly.efi", "ipxe"),
+    "ipxe.efi": ("/usr/lib/ipxe/ipxe.efi", "ipxe"),
+    "pxelinux.0": ("/usr/lib/PXELINUX/pxelinux.0", "pxelinux"),
+    "lpxelinux.0": ("/usr/lib/PXELINUX/lpxelinux.0", "pxelinux"),
+    "ldlinux.c32": ("/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common"),
+}
+BEGIN, END = "# --- ksserver: begin (report host; do not edit) ---", "# --- ksserver: end ---"
+
+
+# --- DHCP -------------------------------------------------------------------------------------
+
+def _kea(attrs: dict[str, str]) -> dhcp.Kea | None:
+    """Kea's control socket when this frontend's DHCP is Kea's (see the module rule)."""
+    path = dhcp.control_socket(attrs)
+    if attrs.get("Dhcp_ControlSocket") or os.path.exists(path):
+        return dhcp.Kea(path)
+    return None
+
+
+def apply_dhcp(session: Session, kea: dhcp.Kea | None = None, *, always: bool = True) -> str | None:
+    """Apply the DHCP plan (``always=False``: only when it differs from what Kea holds);
+    what was done, or ``None`` when nothing was."""
+    plan = dhcp.plan(session)
+    candidate = dhcp.kea_config(plan)
+    kea = kea or dhcp.Kea(dhcp.control_socket(plan.attrs))
+    if not always and dhcp.held_digest(kea) == dhcp.digest(candidate):
+        return None
+    return dhcp.apply_candidate(plan, candidate, kea)
+
+
+def revision(session: Session) -> int:
+    return session.execute(text("SELECT value FROM inventory_revision WHERE id = 1")).scalar_one()
+
+
+@contextmanager
+def following(session: Session):
+    """Around a command: yields the list its DHCP warnings land in (see ``after_change``)."""
+    warnings: list[str] = []
+    before = revision(session)
+    yield warnings
+    warnings += after_change(session, before)
+
+
+def after_change(session: Session, before: int) -> list[str]:
+    """Re-apply DHCP if the command changed the inventory (``before``: the revision when
+    it began); warnings for the user. Kea's refusal raises (the command is undone)."""
+    if revision(session) == before:
+        return []
+    attrs = queries.global_attrs(session)
+    kea = _kea(attrs)
+    if kea is None:
+        return []
+    try:
+        apply_dhcp(session, kea, always=False)
+    except dhcp.Unreachable as err:
+        return [f"DHCP not applied: {err.message}; `ksserver sync dhcp` applies it once Kea runs"]
+    return []
+
+
+# --- the TFTP root, the hosts file -----------------------------------------------------------
+
+def _copy_if_changed(source: Path, target: Path) -> bool:
+    data = source.read_bytes()
+    if target.exists() and target.read_bytes() == data:
+        return False
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(0o644)
+    os.replace(tmp, target)
+    return True
+
+
+def lay_out_tftp(root: Path) -> tuple[int, list[str]]:
+    """Copy the loaders into the TFTP root; (how many were copied, what is missing)."""
+    root.mkdir(parents=True, exist_ok=True)
+    copied, missing = 0, []
+    for name, (source, package) in LOADERS.items():
+        src = Path(source)
+        if not src.exists():
+            missing.append(f"{name} (Debian package {package})")
+            continue
+        copied += _copy_if_changed(src, root / name)
+    return copied, missing
+
+
+def hosts_file(session: Session) -> str:
+    """The ``/etc/hosts`` lines of the inventory (``report host``): each address with the
+    name it has on its network (``name.zone name``); the private network's is the host's."""
+    rows = session.execute(
+        select(Host.name, Interface.device, Interface.name, Interface.ip, Network.name, Network.dnszone)
+        .join(Interface, Interface.host_id == Host.id)
+        .join(Network, Interface.network_id == Network.id)
+        .where(Interface.ip.is_not(None))
+        .order_by(Network.id, Host.name, Interface.device)
+    ).all()
+    lines = ["127.0.0.1\tlocalhost.localdomain localhost"]
+    for host, device, iname, ip, network, zone in rows:
+        name = host if network == "private" else (iname or f"{host}-{device}")
+        short = name.split(".")[0]
+        full = name if "." in name else f"{name}.{zone}" if zone else name
+        lines.append(f"{ip}\t{full}" + (f" {short}" if full != short else ""))
+    return "\n".join(lines) + "\n"
+
+
+def report_host(session: Session) -> str:
+    return f"{BEGIN}\n{hosts_file(session)}{END}\n"
+
+
+def write_hosts_file(path: Path, block: str) -> bool:
+    """Replace the ksserver block of ``path`` (or append one), keeping every other line."""
+    old = path.read_text() if path.exists() else ""
+    lines = old.splitlines(keepends=True)
+    try:
+        start = lines.index(BEGIN + "\n")
+        end = lines.index(END + "\n", start)
+        new = "".join(lines[:start]) + block + "".join(lines[end + 1:])
+    except ValueError:
+        new = old + ("" if not old or old.endswith("\n") else "\n") + block
+    if new == old:
+        return False
+    tmp = path.with_name(f".{path.name}.ksserver")
+    tmp.write_text(new)
+    if path.exists():
+        shutil.copymode(path, tmp)
+    else:
+        tmp.chmod(0o644)
+    os.replace(tmp, path)
+    return True
+
+
+def sync_config(session: Session) -> list[str]:
+    attrs = queries.global_attrs(session)
+    out = []
+    root = bootfiles.target_dir(session)
+    copied, missing = lay_out_tftp(root)
+    out.append(f"TFTP root {root}: {copied} loader{'' if copied == 1 else 's'} copied"
+               + (f"; missing: {', '.join(missing)}" if missing else ""))
+    written, removed = bootfiles.sync(session, [])
+    out.append(f"boot files: wrote {written}, removed {removed}")
+    hosts = Path(attrs.get("hosts_file") or "/etc/hosts")
+    changed = write_hosts_file(hosts, report_host(session))
+    out.append(f"hosts file {hosts}: {'rewritten' if changed else 'unchanged'}")
+    kea = _kea(attrs)
+    if kea is None:
+        out.append(f"DHCP: no Kea control socket at {dhcp.control_socket(attrs)} (set Dhcp_ControlSocket); "
+                   "`ksserver report host dhcpd` prints the ISC dhcpd form")
+    else:
+        out.append((apply_dhcp(session, kea) or "").strip())
+    return out
+

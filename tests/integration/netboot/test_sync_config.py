@@ -1,0 +1,60 @@
+"""``sync config``: the TFTP root's loaders from their Debian packages, every PXE file, the
+hosts file's ksserver block (the rest of the file left as it was), DHCP."""
+
+from __future__ import annotations
+
+from goldens import expect
+from ksserver.services.netboot import BEGIN, END, LOADERS
+
+
+def test_sync_config_lays_out_everything_and_keeps_the_sites_own_lines(ks, tmp_path):
+    tftp, hosts = tmp_path / "tftp", tmp_path / "hosts"
+    ks.ok("set", "attr", "tftpboot_dir", str(tftp))
+    ks.ok("set", "attr", "hosts_file", str(hosts))
+    ks.ok("set", "attr", "Dhcp_ControlSocket", str(tmp_path / "no-kea.sock"))
+    hosts.write_text("127.0.1.1\tfrontend-site-alias\n10.9.9.9\tnas # the site's own\n")
+    for i in range(2):
+        ks.ok("add", "host", f"compute-0-{i}")
+        ks.ok("add", "host", "interface", f"compute-0-{i}", "eth0", f"mac=52:54:00:00:00:0{i}", f"ip=10.1.255.{254 - i}",
+              "subnet=private")
+    ks.ok("set", "host", "boot", "compute-0-0", "compute-0-1", "action=os")
+    (tftp / "pxelinux.cfg" / "0A01FFFE").unlink()  # a file lost: sync config writes it again
+    res = ks.run("sync", "config")
+    # DHCP was said to be Kea's and Kea is not there: everything else is done, then the error
+    assert res.exit_code == 1
+    assert res.stderr == f"error - cannot reach Kea's control socket {tmp_path / 'no-kea.sock'}: No such file or directory\n"
+    assert sorted(p.name for p in tftp.iterdir()) == sorted([*LOADERS, "pxelinux.cfg"])
+    for name, (source, _package) in LOADERS.items():
+        assert (tftp / name).read_bytes() == open(source, "rb").read()
+    assert (tftp / "pxelinux.cfg" / "0A01FFFE").exists()
+    block = ks.ok("report", "host")
+    expect("netboot/report-host.txt", block)
+    assert hosts.read_text() == "127.0.1.1\tfrontend-site-alias\n10.9.9.9\tnas # the site's own\n" + block
+    # run again after a change: the block is replaced in place, the site's lines stay
+    hosts.write_text(hosts.read_text() + "10.9.9.10\tbackup\n")
+    ks.ok("remove", "host", "compute-0-1")
+    ks.ok("remove", "attr", "Dhcp_ControlSocket")
+    assert ks.ok("sync", "config") == (
+        f"TFTP root {tftp}: 0 loaders copied\n"
+        "boot files: wrote 0, removed 0\n"
+        f"hosts file {hosts}: rewritten\n"
+        "DHCP: no Kea control socket at /run/kea/kea4-ctrl-socket (set Dhcp_ControlSocket); "
+        "`ksserver report host dhcpd` prints the ISC dhcpd form\n")
+    text = hosts.read_text()
+    assert text.startswith("127.0.1.1\tfrontend-site-alias\n10.9.9.9\tnas # the site's own\n" + BEGIN + "\n")
+    assert text.endswith(END + "\n10.9.9.10\tbackup\n") and "compute-0-1" not in text
+    assert not (tftp / "pxelinux.cfg" / "0A01FFFD").exists()  # removing the host removed its file
+
+
+def test_a_pxe_file_follows_its_hosts_address(ks, tmp_path):
+    cfg = tmp_path / "tftp" / "pxelinux.cfg"
+    ks.ok("set", "attr", "tftpboot_dir", str(tmp_path / "tftp"))
+    ks.ok("add", "host", "compute-0-0")
+    ks.ok("add", "host", "interface", "compute-0-0", "eth0", "mac=52:54:00:00:00:01", "ip=10.1.255.254",
+          "subnet=private")
+    ks.ok("set", "host", "boot", "compute-0-0", "action=install")
+    assert (cfg / "0A01FFFE").exists()
+    ks.ok("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.255.200")
+    assert not (cfg / "0A01FFFE").exists() and "token=" in (cfg / "0A01FFC8").read_text()
+    ks.ok("remove", "host", "interface", "compute-0-0", "eth0")
+    assert not (cfg / "0A01FFC8").exists()
