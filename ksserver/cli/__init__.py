@@ -144,7 +144,7 @@ def _help(topic: list[str]) -> int:
         if cmd is not None and not rest:
             print(cmd.usage())
             print()
-            print(textwrap.fill(cmd.help, 88))
+            print(textwrap.fill(cmd.help, 88, break_on_hyphens=False))
             more = [c for c in GRAMMAR.under(list(cmd.words)) if c is not cmd]
             if more:
                 print(f"\nand under `{cmd.name}`: " + "; ".join(c.name for c in more))
@@ -154,9 +154,9 @@ def _help(topic: list[str]) -> int:
             raise _Usage(f'no command "{" ".join(topic)}" (`ksserver help` lists the commands)')
     else:
         chosen = GRAMMAR.under([])
-        print(textwrap.fill(_ABOUT, 88))
+        print(textwrap.fill(_ABOUT, 88, break_on_hyphens=False))
         print()
     for cmd in chosen:
         print(cmd.usage())
-        print(textwrap.indent(textwrap.fill(cmd.help, 84), "    "))
+        print(textwrap.indent(textwrap.fill(cmd.help, 84, break_on_hyphens=False), "    "))
     return 0

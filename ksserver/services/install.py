@@ -212,6 +212,8 @@ def boot_script(ask: Ask, url: str | None = None) -> Answer:
     """``/install/boot/ipxe``: the iPXE script of the host that asks — known by its address
     (or its token), as every install URL; a ``mac`` it sends must be one of that host's."""
 
+    told = []
+
     def produce(session: Session, rec: HostRecord) -> str:
         if ask.mac is not None:
             mac = ask.mac.lower()
@@ -219,9 +221,12 @@ def boot_script(ask: Ask, url: str | None = None) -> Answer:
                 raise BadRequest("bad mac value")
             if queries.host_ids_by_macs(session, [mac]) != {rec.id}:
                 raise Forbidden(f"MAC {mac} is not {rec.name}'s")
+        told.append(session.get(Host, rec.id).boot_action or "none")
         return bootfiles.ipxe_script(session, rec.id)
 
-    return _answer(ask, "boot script", produce, url)
+    answer = _answer(ask, "boot script", produce, url)
+    # what the host was told is its install stage: "boot script (install)", "… (os)"
+    return dataclasses.replace(answer, stage=f"boot script ({told[0]})")
 
 
 def private_address(url: str | None = None) -> str | None:

@@ -2,7 +2,7 @@
 # /init of the ksserver end-to-end "installer" (busybox sh, PID 1).
 #
 # A stand-in for the Rocks installer in lights-out mode: bring up eth0 with
-# DHCP, read ks= from the kernel command line, fetch site.attrs, rolls.xml and
+# DHCP, read ks= (or inst.ks=) from the kernel command line, fetch site.attrs, rolls.xml and
 # the kickstart (every request carrying the Anaconda MAC header), check the
 # kickstart minimally, report completion with a POST to .../installed, then
 # power off so the libvirt domain ends.  Every step is printed on the serial
@@ -72,6 +72,7 @@ KS=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         ks=*) KS=${arg#ks=} ;;
+        inst.ks=*) KS=${arg#inst.ks=} ;;  # RHEL 7 and later
     esac
 done
 if [ -z "$KS" ]; then

@@ -37,4 +37,4 @@ def test_ipxe_script_follows_the_boot_action(ks, serve):
     assert r.status == 200 and r.body.endswith("\nexit\n") and "kernel" not in r.body
     ks.ok("set", "host", "boot", "compute-0-0", "action=os")
     assert srv.request(url, source="127.0.10.1").body == r.body
-    wait_for_status(ks, {"compute-0-0": {"stage": "boot script"}, "compute-0-1": {"stage": "boot script"}})
+    wait_for_status(ks, {"compute-0-0": {"stage": "boot script (os)"}, "compute-0-1": {"stage": "boot script (none)"}})
