@@ -65,19 +65,27 @@ class Netns:
         return proc
 
     def __exit__(self, *exc) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
+        try:
+            self._stop()
+        finally:
+            # whatever still runs inside (a server a test started another way) goes with it
+            pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
+            for pid in pids:
                 try:
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+    def _stop(self) -> None:
+        for proc in self.procs:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if proc.poll() is not None:
+                    break
+                try:
+                    os.killpg(proc.pid, sig)
                     proc.wait(10)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
                     proc.wait(10)
-        # whatever still runs inside (a server a test started another way) goes with it
-        pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+                except subprocess.TimeoutExpired:
+                    continue

@@ -34,9 +34,9 @@ STATES = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_SHUTOFF: "sh
 
 
 def main(root: str) -> None:
-    etc = Path(root, "etc")
-    etc.mkdir(parents=True, exist_ok=True)
-    (etc / "qemu.conf").write_text(QEMU_CONF)
+    for etc in (Path(root, "etc"), Path(root, "etc", "qemu")):  # where libvirt versions look for it
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "qemu.conf").write_text(QEMU_CONF)
     libvirt.virEventRegisterDefaultImpl()  # the embedded driver needs the application's event loop
 
     def loop():

@@ -58,19 +58,42 @@ def _domain(name: str, firmware: str, mac: str, console: Path, nvram: Path) -> s
   <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>
   <devices>
     <interface type='bridge'><source bridge='eth0'/><mac address='{mac}'/><model type='virtio'/>{rom}</interface>
-    <serial type='file'><source path='{console}'/><target port='0'/></serial>
+    <serial type='file'><source path='{console}' append='on'/><target port='0'/></serial>
   </devices>
 </domain>
 """
+
+
+def _qemu_user() -> None:
+    """libvirt's QEMU driver will not start, even embedded and told to run QEMU as root,
+    unless the user and group it was built with exist (Debian's libvirt-daemon-system makes
+    them; this suite installs only libvirt-daemon)."""
+    import grp
+    import pwd
+
+    try:
+        grp.getgrnam("libvirt-qemu")
+    except KeyError:
+        subprocess.run(["groupadd", "--system", "libvirt-qemu"], check=True)
+    try:
+        pwd.getpwnam("libvirt-qemu")
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--gid", "libvirt-qemu", "--no-create-home", "--home-dir",
+                        "/nonexistent", "--shell", "/usr/sbin/nologin", "libvirt-qemu"], check=True)
 
 
 class Vms:
     """The libvirt-embed helper inside the namespace (``netboot_vms.py``)."""
 
     def __init__(self, ns: Netns, root: Path, log: Path):
+        _qemu_user()
         self.proc = subprocess.Popen(ns.exec([sys.executable, HELPER, str(root)]), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=open(log, "ab"), text=True)
+                                     stdout=subprocess.PIPE, stderr=open(log, "ab"), text=True, start_new_session=True)
         ns.procs.append(self.proc)
+
+    def quit(self) -> None:
+        self.proc.stdin.close()  # the helper destroys its domains at the end of its input
+        self.proc.wait(60)
 
     def ask(self, line: str) -> str:
         self.proc.stdin.write(line + "\n")
@@ -116,11 +139,11 @@ def test_bios_and_uefi_machines_install_from_the_network(installer_image, e2e_ar
                      logs / "tftpd.log")
             serve = ns.popen([EXE, "serve", "bind=10.1.1.1:80", "workers=1"], logs / "serve.log", env=env)
             wait_until(lambda: ns.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                                      "http://10.1.1.1/install/sbin/site.attrs", check=False).stdout == "403"
+                                      f"{TREE_URL}/.treeinfo", check=False).stdout == "200"
                        or serve.poll() is not None, timeout=60, what="ksserver serve in the namespace")
             assert serve.poll() is None, (logs / "serve.log").read_text()[-3000:]
 
-            vms = Vms(ns, tmp_path / "libvirt", logs / "libvirt.log")
+            vms = Vms(ns, public / "virt", logs / "libvirt.log")  # short: QEMU's sockets live under it
             consoles = {}
             for host, (firmware, mac, _ip) in MACHINES.items():
                 consoles[host] = logs / f"{host}.console.log"
@@ -150,6 +173,10 @@ def test_bios_and_uefi_machines_install_from_the_network(installer_image, e2e_ar
                 profile = subprocess.run([EXE, "list", "host", "profile", host], env=env, capture_output=True).stdout
                 assert printed.group(1) == hashlib.sha256(profile).hexdigest()
                 assert json.loads(ks("list", "host", "boot", host, "--json"))[0]["action"] == "os"
+            # each firmware took its path: iPXE's ROM under SeaBIOS, OVMF's PXE loading snponly.efi
+            # from ksserver's TFTP root (iPXE then says it drives the NIC through SNP)
+            uefi = consoles["compute-0-1"].read_text(errors="replace")
+            assert "using SNP" in uefi and "Filename: http://10.1.1.1/install/boot/ipxe" in uefi, uefi[:3000]
             # the next network boot of the BIOS machine is sent back to its disk
             wait_until(lambda: vms.ask("state ksnb-compute-0-0") == "shutoff", timeout=60,
                        what="the BIOS machine to power off after its install")
@@ -157,7 +184,7 @@ def test_bios_and_uefi_machines_install_from_the_network(installer_image, e2e_ar
             wait_until(lambda: {r["host"]: r["stage"] for r in json.loads(ks("list", "host", "status", "--json"))}
                        ["compute-0-0"] == "boot script (os)", timeout=180, interval=2,
                        what="the BIOS machine's second network boot to be told to boot its disk")
-            vms.ask("quit")
+            vms.quit()
     finally:
         for log in logs.glob("*.log"):
             shutil.copy(log, Path(e2e_artifacts) / f"netboot-{log.name}")
