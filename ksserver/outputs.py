@@ -26,6 +26,8 @@ Contexts:
   character); a bootaction's own arguments may hold spaces but no line break or control.
 * iPXE script line (``ipxe_line``): a boot line in which ``$`` (expansion) and ``||``/``&&``
   (command chaining) are refused.
+* GRUB script line (``grub_words``): a boot line whose words holding GRUB's metacharacters
+  are single-quoted; a single quote is refused.
 * key:value file — site.attrs (``key_value``): one line per key, so a value's lines are
   joined with spaces (as the original did).
 * DHCP configuration: Kea's is JSON, written by ``json.dumps`` (a value cannot leave its
@@ -118,6 +120,18 @@ def ipxe_line(text: str, what: str) -> str:
     would chain another command, so neither may come from a value."""
     boot_line(text, what)
     return _refuse(_IPXE_ACTS, text, what + " holds {char}, which iPXE would act on")
+
+
+_GRUB_ACTS = re.compile(r"[$;|&<>(){}\"\\#`*?\[\]]")
+
+
+def grub_words(text: str, what: str) -> str:
+    """Words of a GRUB script line: a word holding one of GRUB's metacharacters (expansion,
+    quoting, command separators, blocks, comments, globs) is single-quoted, inside which
+    GRUB takes every character as it is; a single quote cannot be carried and is refused."""
+    boot_line(text, what)
+    _refuse(re.compile("'"), text, what + " holds {char}, which a GRUB script line cannot carry")
+    return " ".join(f"'{w}'" if _GRUB_ACTS.search(w) else w for w in text.split())
 
 
 def key_value(text: str) -> str:

@@ -88,6 +88,7 @@ def add_bootaction(session: Session, action: str | None, kernel=None, ramdisk=No
     for value in (kernel, args):
         if value:
             outputs.ipxe_line(value, what)  # what every boot file (PXE, iPXE, GRUB) can carry
+            outputs.grub_words(value, what)
     if ramdisk:
         outputs.ipxe_line(outputs.boot_word(ramdisk, what), what)
     row = _bootaction(session, action)

@@ -50,6 +50,8 @@ class BootFile:
     host: str
     name: str  # file name under pxelinux.cfg/ ("default", "0A01FFFE")
     text: str | None  # None: the file must not exist
+    mac: str | None = None  # the host's private MAC: its GRUB file is grub/system/<mac>
+    grub: str | None = None  # that file's text (shim + GRUB, for Secure Boot); None: no file
 
 
 _KS_URL = re.compile(r"(?<!\S)(?:inst\.)?ks=(\S+)")
@@ -83,9 +85,11 @@ def hex_ip(ip: str) -> str:
 
 def _word(attrs: dict[str, str], name: str, default: str = "") -> str:
     """An attribute's value as one boot argument (``outputs.boot_word``) of a line that iPXE
-    may read too (``outputs.ipxe_line``)."""
+    and GRUB may read too (``outputs.ipxe_line``, ``outputs.grub_words``)."""
     what = f'attribute "{name}"'
-    return outputs.ipxe_line(outputs.boot_word(attrs.get(name) or default, what), what)
+    value = outputs.ipxe_line(outputs.boot_word(attrs.get(name) or default, what), what)
+    outputs.grub_words(value, what)  # and GRUB's: refused there is refused here
+    return value
 
 
 def kickstart_url(attrs: dict[str, str]) -> str:
@@ -106,6 +110,7 @@ _ATTRS = (
     "Kickstart_PrivateGateway",
     "Kickstart_PrivateNetmask",
     "Kickstart_PrivateDNSServers",
+    "ksmac",
 )
 _MARK = "\ue000append\ue000"  # a private-use marker (a kernel holding it: rendered whole, below)
 
@@ -204,6 +209,48 @@ def ipxe_text(action: Bootaction | None, ip: str | None, attrs: dict[str, str], 
     return "\n".join(lines) + "\n"
 
 
+_GRUB_LOCAL = "# the next boot is from the local disk: back to the firmware's boot order\nexit\n"
+
+
+def _grub_path(name: str, what: str) -> str:
+    """A kernel or ramdisk as GRUB names it: ``(http,HOST)/PATH`` for a URL, a path on the
+    TFTP server GRUB was loaded from otherwise (the path quoted for GRUB where it must be)."""
+    m = re.match(r"(https?)://([A-Za-z0-9.:-]+)(/\S*)\Z", name)
+    if m:
+        return f"({m.group(1)},{m.group(2)}){outputs.grub_words(m.group(3), what)}"
+    if "://" in name:
+        raise KsError(f"{what}: GRUB cannot fetch {name}")
+    return outputs.grub_words("/" + name.lstrip("/"), what)
+
+
+def grub_text(action: Bootaction | None, ip: str | None, attrs: dict[str, str], token: str | None) -> str:
+    """``grub/system/<mac>``: what shim + GRUB (UEFI Secure Boot) boot next; GRUB 2.06
+    syntax (``linux``/``initrd``, not ``linuxefi``)."""
+    kernel = (action.kernel or "").strip() if action else ""
+    if action is None or not is_image(kernel.removeprefix("kernel ").strip()):
+        return _GRUB_LOCAL
+    what = f'bootaction "{action.action}"'
+    path = _grub_path(kernel.removeprefix("kernel ").strip().split()[0], what)
+    args = outputs.grub_words(kernel_args(action, ip, attrs, token), f"the kernel arguments of {what}")
+    lines = ["set timeout=0", f"linux {path} {args}".rstrip()]
+    if action.ramdisk:
+        lines.append(f"initrd {_grub_path(outputs.boot_word(action.ramdisk, what), what)}")
+    lines.append("boot")
+    return "\n".join(lines) + "\n"
+
+
+#: grub/grub.cfg: what Debian's signed grubnetx64 (prefix /grub on the TFTP server) reads
+#: first; each machine's own file is by its MAC, as GRUB names it
+GRUB_CFG = """\
+# ksserver (sync host bootfile): each machine boots grub/system/<its MAC>
+set timeout=0
+if [ -n "$net_default_mac" ]; then
+	configfile "$prefix/system/$net_default_mac"
+fi
+exit
+"""
+
+
 def ipxe_script(session: Session, host_id: int, boot: str | None = None) -> str:
     """``/install/boot/ipxe`` for one host: what its next network boot does (``boot``:
     what it would do were its next boot that — ``set attr`` checks ``install``)."""
@@ -259,15 +306,17 @@ def bootfiles(session: Session, selectors: Sequence[str]) -> list[BootFile]:
             continue
         boot_action, token = state.get(rec.id, (None, None))
         name = hex_ip(ip)
+        mac = attrs.get("ksmac") or None
         if not boot_action:
-            out.append(BootFile(rec.name, name, None))
+            out.append(BootFile(rec.name, name, None, mac))
             continue
         label = rec.installaction if boot_action == "install" else rec.runaction
         action = actions.get(label or "")
         if action is None:
             raise KsError(f'bootaction "{label}" for host "{rec.name}" is invalid')
-        out.append(BootFile(rec.name, name, pxe_text(action, ip, attrs, token if boot_action == "install" else None,
-                                                     template)))
+        token = token if boot_action == "install" else None
+        out.append(BootFile(rec.name, name, pxe_text(action, ip, attrs, token, template), mac,
+                            grub_text(action, ip, attrs, token) if mac else None))
     return out
 
 
@@ -348,38 +397,52 @@ def sync(session: Session, selectors: Sequence[str], tftpboot: str | None = None
             cfg.mkdir(mode=0o750, parents=True)
             if os.geteuid() == 0:
                 os.chown(cfg, -1, _tftp_gid())
-        written, removed = _sync_into(str(cfg), bootfiles(session, selectors))
-        return written, removed + (prune(session, tftpboot) if not selectors else 0)
+        files = bootfiles(session, selectors)
+        written, removed = _sync_into(str(cfg), files)
+        grub = root / "grub" / "system"
+        if not grub.exists():
+            grub.mkdir(mode=0o750, parents=True)
+            if os.geteuid() == 0:
+                os.chown(grub, -1, _tftp_gid())
+        if not _unchanged(str(root / "grub" / "grub.cfg"), GRUB_CFG.encode()):
+            _write(str(root / "grub"), "grub.cfg", GRUB_CFG.encode())
+        more, fewer = _sync_into(str(grub), [BootFile(f.host, f.mac, f.grub) for f in files if f.mac])
+        return written + more, removed + fewer + (prune(session, tftpboot) if not selectors else 0)
     except OSError as err:
         where = err.filename or cfg
         raise KsError(f"cannot write boot files in {where}: {err.strerror}") from None
 
 
 _HEX_NAME = re.compile(r"[0-9A-F]{8}\Z")
+_MAC_NAME = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 
 
 def prune(session: Session, tftpboot: str | None = None) -> int:
-    """Remove the PXE files named by an address no host has any more (a host removed, an
-    address changed): a machine that gets that address next must not boot their text."""
-    cfg = target_dir(session, tftpboot) / "pxelinux.cfg"
-    try:
-        names = [n for n in os.listdir(cfg) if _HEX_NAME.match(n)]
-    except FileNotFoundError:
-        return 0
+    """Remove the PXE files named by an address, and the GRUB files named by a MAC, that no
+    host has any more (a host removed, an address changed): a machine that gets that
+    address next must not boot their text."""
+    root = target_dir(session, tftpboot)
     held = set()
-    for (ip,) in session.execute(select(Interface.ip).where(Interface.ip.is_not(None))):
+    for ip, mac in session.execute(select(Interface.ip, Interface.mac)):
+        if mac:
+            held.add(mac.lower())
         try:
-            held.add(hex_ip(ip))
+            held.add(hex_ip(ip or ""))
         except KsError:
             continue
     removed = 0
-    for name in names:
-        if name not in held:
-            try:
-                os.unlink(cfg / name)
-                removed += 1
-            except FileNotFoundError:
-                pass
+    for directory, named in ((root / "pxelinux.cfg", _HEX_NAME.match), (root / "grub" / "system", _MAC_NAME.match)):
+        try:
+            names = [n for n in os.listdir(directory) if named(n)]
+        except FileNotFoundError:
+            continue
+        for name in names:
+            if name not in held:
+                try:
+                    os.unlink(directory / name)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
     return removed
 
 

@@ -35,6 +35,9 @@ LOADERS = {
     "pxelinux.0": ("/usr/lib/PXELINUX/pxelinux.0", "pxelinux"),
     "lpxelinux.0": ("/usr/lib/PXELINUX/lpxelinux.0", "pxelinux"),
     "ldlinux.c32": ("/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common"),
+    # UEFI Secure Boot: the distribution's signed shim, which loads grubx64.efi beside it
+    "shimx64.efi": ("/usr/lib/shim/shimx64.efi.signed", "shim-signed"),
+    "grubx64.efi": ("/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed", "grub-efi-amd64-signed"),
 }
 BEGIN, END = "# --- ksserver: begin (report host; do not edit) ---", "# --- ksserver: end ---"
 

@@ -3,6 +3,8 @@ hosts file's ksserver block (the rest of the file left as it was), DHCP."""
 
 from __future__ import annotations
 
+import subprocess
+
 from goldens import expect
 from ksserver.services.netboot import BEGIN, END, LOADERS
 
@@ -23,10 +25,15 @@ def test_sync_config_lays_out_everything_and_keeps_the_sites_own_lines(ks, tmp_p
     # DHCP was said to be Kea's and Kea is not there: everything else is done, then the error
     assert res.exit_code == 1
     assert res.stderr == f"error - cannot reach Kea's control socket {tmp_path / 'no-kea.sock'}: No such file or directory\n"
-    assert sorted(p.name for p in tftp.iterdir()) == sorted([*LOADERS, "pxelinux.cfg"])
+    assert sorted(p.name for p in tftp.iterdir()) == sorted([*LOADERS, "pxelinux.cfg", "grub"])
     for name, (source, _package) in LOADERS.items():
         assert (tftp / name).read_bytes() == open(source, "rb").read()
     assert (tftp / "pxelinux.cfg" / "0A01FFFE").exists()
+    # shim + GRUB (Secure Boot): grub/grub.cfg sends each machine to grub/system/<its MAC>
+    for path in (tftp / "grub" / "grub.cfg", tftp / "grub" / "system" / "52:54:00:00:00:00"):
+        checked = subprocess.run(["grub-script-check", str(path)], capture_output=True, text=True)
+        assert checked.returncode == 0, (path, checked.stderr)
+    assert (tftp / "grub" / "system" / "52:54:00:00:00:00").read_text().endswith("\nexit\n")  # boot os
     block = ks.ok("report", "host")
     expect("netboot/report-host.txt", block)
     assert hosts.read_text() == "127.0.1.1\tfrontend-site-alias\n10.9.9.9\tnas # the site's own\n" + block
@@ -43,7 +50,8 @@ def test_sync_config_lays_out_everything_and_keeps_the_sites_own_lines(ks, tmp_p
     text = hosts.read_text()
     assert text.startswith("127.0.1.1\tfrontend-site-alias\n10.9.9.9\tnas # the site's own\n" + BEGIN + "\n")
     assert text.endswith(END + "\n10.9.9.10\tbackup\n") and "compute-0-1" not in text
-    assert not (tftp / "pxelinux.cfg" / "0A01FFFD").exists()  # removing the host removed its file
+    assert not (tftp / "pxelinux.cfg" / "0A01FFFD").exists()  # removing the host removed its files
+    assert not (tftp / "grub" / "system" / "52:54:00:00:00:01").exists()
 
 
 def test_a_pxe_file_follows_its_hosts_address(ks, tmp_path):
@@ -54,6 +62,9 @@ def test_a_pxe_file_follows_its_hosts_address(ks, tmp_path):
           "subnet=private")
     ks.ok("set", "host", "boot", "compute-0-0", "action=install")
     assert (cfg / "0A01FFFE").exists()
+    grub = (tmp_path / "tftp" / "grub" / "system" / "52:54:00:00:00:01").read_text()
+    token = grub.split("?token=")[1].split()[0].rstrip("'")
+    expect("netboot/grub-install-compute-0-0.cfg", grub.replace(token, "TOKEN"))
     ks.ok("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.255.200")
     assert not (cfg / "0A01FFFE").exists() and "token=" in (cfg / "0A01FFC8").read_text()
     ks.ok("remove", "host", "interface", "compute-0-0", "eth0")

@@ -12,6 +12,7 @@ here (``CASES``) and printed by ``-s``.
 from __future__ import annotations
 
 import re
+import shlex
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +26,7 @@ from ksserver.attrs import check_value, format_site_attrs
 from ksserver.config import SHIPPED_GRAPH_DIR
 from ksserver.errors import KsError
 from ksserver.graph import Graph, validate_kickstart
-from ksserver.services.bootfiles import ipxe_text, pxe_text
+from ksserver.services.bootfiles import grub_text, ipxe_text, pxe_text
 
 CASES = 400
 # every attribute the shipped graph, the PXE file and site.attrs read from a site
@@ -137,6 +138,28 @@ def test_ipxe_scripts_keep_their_commands_and_words(name, value):
         assert "\n" not in err.message and f'"{name}"' in err.message
         return
     assert _ipxe_shape(text) == plain
+
+
+def _grub_shape(text):
+    """Each line's command, and the linux line's argument names, as GRUB's sh-like lexer
+    reads them (single quotes: every character as it is)."""
+    lines = [shlex.split(line) for line in text.splitlines()]
+    linux = next(words for words in lines if words[0] == "linux")
+    return [words[0] for words in lines], [w.partition("=")[0] for w in linux[2:]]
+
+
+@settings(max_examples=CASES, deadline=None)
+@given(name=st.sampled_from(PXE_ATTRS), value=VALUES)
+def test_grub_files_keep_their_commands_and_words(name, value):
+    plain = _grub_shape(grub_text(_Action(), "10.1.255.254", demo_attrs("compute"), "tok"))
+    if _refused(name, value):
+        return
+    try:
+        text = grub_text(_Action(), "10.1.255.254", demo_attrs("compute", **{name: value}), "tok")
+    except KsError as err:
+        assert "\n" not in err.message and f'"{name}"' in err.message
+        return
+    assert _grub_shape(text) == plain
 
 
 @settings(max_examples=CASES, deadline=None)
