@@ -30,7 +30,9 @@ def test_sync_rewrites_only_what_changed(ks, tmp_path):
         ks.ok("set", "host", "boot", name, "action=os")
     tftp = tmp_path / "tftp"
     cfg = tftp / "pxelinux.cfg"
-    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 4 boot files, removed 0\n"
+    # a PXE file per host and the frontend's default, a GRUB file per host (by MAC)
+    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 7 boot files, removed 0\n"
+    assert sorted(p.name for p in (tftp / "grub" / "system").iterdir()) == [f"00:16:3e:00:00:0{i}" for i in range(3)]
     files = {p.name: p for p in cfg.iterdir()}
     assert sorted(files) == ["0A01FFFC", "0A01FFFD", "0A01FFFE", "default"]
     # they carry install tokens: owner and the TFTP server's group only
@@ -54,8 +56,9 @@ def test_sync_rewrites_only_what_changed(ks, tmp_path):
     # one host to install: only its file is rewritten, with its token
     ks.ok("set", "host", "boot", "compute-0-1", "action=install")
     token = json.loads(ks.ok("list", "host", "boot", "compute-0-1", "showtoken=yes", "--json"))[0]["token"]
-    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 1 boot file, removed 0\n"
+    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 2 boot files, removed 0\n"
     assert f"?token={token} " in files["0A01FFFD"].read_text()
+    assert f"?token={token}' " in (tftp / "grub" / "system" / "00:16:3e:00:00:01").read_text()
     # an attribute no boot file reads: nothing rewritten
     ks.ok("set", "attr", "unused_marker", "1")
     assert ks.ok("sync", "host", "bootfile", "compute-0-2", f"tftpboot={tftp}") == "wrote 0 boot files, removed 0\n"
