@@ -417,6 +417,32 @@ _HEX_NAME = re.compile(r"[0-9A-F]{8}\Z")
 _MAC_NAME = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 
 
+def forget(session: Session, ips: Sequence[str | None], macs: Sequence[str | None]) -> int:
+    """Remove the boot files named by these addresses and MACs (a host removed, an address
+    or an interface gone) unless an interface still has them: a machine that gets that
+    address next must not boot their text. The targeted form of ``prune``."""
+    root = target_dir(session)
+    held = {v.lower() for row in session.execute(
+        select(Interface.ip, Interface.mac).where(Interface.ip.in_([i for i in ips if i])
+                                                  | Interface.mac.in_([m for m in macs if m]))) for v in row if v}
+    paths = []
+    for ip in ips:
+        if ip and ip.lower() not in held:
+            try:
+                paths.append(root / "pxelinux.cfg" / hex_ip(ip))
+            except KsError:
+                pass
+    paths += [root / "grub" / "system" / m.lower() for m in macs if m and m.lower() not in held]
+    removed = 0
+    for path in paths:
+        try:
+            os.unlink(path)
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def prune(session: Session, tftpboot: str | None = None) -> int:
     """Remove the PXE files named by an address, and the GRUB files named by a MAC, that no
     host has any more (a host removed, an address changed): a machine that gets that

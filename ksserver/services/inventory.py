@@ -100,10 +100,11 @@ def remove_hosts(session: Session, selectors: Sequence[str], power: Power, force
         if not force:
             raise KsError(f"{err.message} (force=yes removes the records anyway)") from None
         warnings.append(f"warning - {err.message}; the records are removed, the domain is not")
+    gone = session.execute(select(Interface.ip, Interface.mac).where(Interface.host_id.in_(ids))).all()
     for rec in records:
         session.delete(session.get(Host, rec.id))
     session.flush()
-    bootfiles.prune(session)
+    bootfiles.forget(session, [ip for ip, _ in gone], [mac for _, mac in gone])
     return warnings
 
 
@@ -212,17 +213,20 @@ def set_interface(session: Session, host: str, device: str, field: str, value: s
         iface.network_id = None
         session.flush()
         return
+    old_ip, old_mac = iface.ip, iface.mac
     _apply(session, h, iface, **{field: value})
-    if field == "ip":  # the PXE file is named by the address: the new one now, the old one gone
+    if field in ("ip", "mac"):  # boot files are named by them: the new ones now, the old ones gone
         bootfiles.refresh(session, [h.name])
-        bootfiles.prune(session)
+        bootfiles.forget(session, [old_ip], [old_mac])
 
 
 def remove_interface(session: Session, host: str, device: str) -> None:
     h = _host(session, host)
-    session.delete(_iface(session, h, device))
+    iface = _iface(session, h, device)
+    gone = (iface.ip, iface.mac)
+    session.delete(iface)
     session.flush()
-    bootfiles.prune(session)
+    bootfiles.forget(session, [gone[0]], [gone[1]])
 
 
 def list_interfaces(session: Session, selectors: Sequence[str]):

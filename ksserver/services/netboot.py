@@ -6,7 +6,9 @@ Kea's default socket exists; then every command that changes the inventory re-ap
 DHCP configuration once, inside the command's transaction and before it commits — a
 candidate Kea refuses undoes the command; a Kea that cannot be reached leaves the change
 standing with a warning. The candidate carries its own digest (``user-context``), so a
-change DHCP does not see costs one ``config-get`` and nothing more.
+change DHCP does not see costs one ``config-get`` and nothing more; a change it sees costs
+``config-test``, ``config-set`` and ``config-write`` of the whole configuration (Kea 2.2 in
+Debian has no command to change one reservation: its host_cmds hook is not packaged).
 
 ``sync config`` also lays out the TFTP root (``LOADERS``, copied from their Debian packages),
 writes every host's PXE file, and the hosts file's managed block (``hosts_file``, default
@@ -53,12 +55,12 @@ def _kea(attrs: dict[str, str]) -> dhcp.Kea | None:
 
 
 def apply_dhcp(session: Session, kea: dhcp.Kea | None = None, *, always: bool = True) -> str | None:
-    """Apply the DHCP plan (``always=False``: only when it differs from what Kea holds);
-    what was done, or ``None`` when nothing was."""
+    """Apply the DHCP plan: ``always`` (``sync dhcp``) whatever Kea holds; otherwise only
+    when it differs from what Kea holds. What was done, or ``None`` when nothing was."""
     plan = dhcp.plan(session)
     candidate = dhcp.kea_config(plan)
     kea = kea or dhcp.Kea(dhcp.control_socket(plan.attrs))
-    if not always and dhcp.held_digest(kea) == dhcp.digest(candidate):
+    if not always and dhcp.held_digest(kea) == candidate["Dhcp4"]["user-context"]["ksserver-digest"]:
         return None
     return dhcp.apply_candidate(plan, candidate, kea)
 
@@ -180,6 +182,7 @@ def sync_config(session: Session) -> list[str]:
         out.append(f"DHCP: no Kea control socket at {dhcp.control_socket(attrs)} (set Dhcp_ControlSocket); "
                    "`ksserver report host dhcpd` prints the ISC dhcpd form")
     else:
-        out.append((apply_dhcp(session, kea) or "").strip())
+        done = apply_dhcp(session, kea, always=False)
+        out.append(done.strip() if done else f"DHCP: Kea ({kea.path}) already runs this configuration")
     return out
 
