@@ -181,6 +181,8 @@ def add_interface(
     session.add(iface)
     _apply(session, h, iface, mac=mac, ip=ip, subnet=subnet, vlan=vlan, name=name)
     session.flush()
+    if iface.ip or iface.mac:  # a host set to boot gets the files its new address and MAC name
+        bootfiles.refresh(session, [h.name])
     return iface
 
 

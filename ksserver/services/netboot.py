@@ -12,7 +12,8 @@ Debian has no command to change one reservation: its host_cmds hook is not packa
 
 ``sync config`` also lays out the TFTP root (``LOADERS``, copied from their Debian packages),
 writes every host's PXE file, and the hosts file's managed block (``hosts_file``, default
-/etc/hosts: the lines between the ksserver markers are ksserver's, the rest the site's).
+/etc/hosts: the lines between the ksserver markers are ksserver's, the rest the site's);
+once that block is there, every command that changes the inventory keeps it current.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def after_change(session: Session, before: int) -> list[str]:
     if revision(session) == before:
         return []
     attrs = queries.global_attrs(session)
+    hosts = Path(attrs.get("hosts_file") or "/etc/hosts")
+    if hosts.exists() and BEGIN in hosts.read_text():  # a block sync config wrote: kept current
+        write_hosts_file(hosts, report_host(session))
     kea = _kea(attrs)
     if kea is None:
         return []

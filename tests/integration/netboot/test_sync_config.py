@@ -40,11 +40,12 @@ def test_sync_config_lays_out_everything_and_keeps_the_sites_own_lines(ks, tmp_p
     # run again after a change: the block is replaced in place, the site's lines stay
     hosts.write_text(hosts.read_text() + "10.9.9.10\tbackup\n")
     ks.ok("remove", "host", "compute-0-1")
+    assert "compute-0-1" not in hosts.read_text()  # the command itself kept the block current
     ks.ok("remove", "attr", "Dhcp_ControlSocket")
     assert ks.ok("sync", "config") == (
         f"TFTP root {tftp}: 0 loaders copied\n"
         "boot files: wrote 0, removed 0\n"
-        f"hosts file {hosts}: rewritten\n"
+        f"hosts file {hosts}: unchanged\n"
         "DHCP: no Kea control socket at /run/kea/kea4-ctrl-socket (set Dhcp_ControlSocket); "
         "`ksserver report host dhcpd` prints the ISC dhcpd form\n")
     text = hosts.read_text()
@@ -69,3 +70,9 @@ def test_a_pxe_file_follows_its_hosts_address(ks, tmp_path):
     assert not (cfg / "0A01FFFE").exists() and "token=" in (cfg / "0A01FFC8").read_text()
     ks.ok("remove", "host", "interface", "compute-0-0", "eth0")
     assert not (cfg / "0A01FFC8").exists()
+    # an interface added to a host set to boot: its files at once
+    ks.ok("add", "host", "interface", "compute-0-0", "eth0", "mac=52:54:00:00:00:02", "ip=10.1.255.201",
+          "subnet=private")
+    assert "token=" in (cfg / "0A01FFC9").read_text()
+    assert (tmp_path / "tftp" / "grub" / "system" / "52:54:00:00:00:02").exists()
+    assert not (tmp_path / "tftp" / "grub" / "system" / "52:54:00:00:00:01").exists()

@@ -119,8 +119,10 @@ def test_boot_token_and_pxe_files(ks, tmp_path):
     text = ks.ok("report", "host", "bootfile", "compute-0-0")
     expect("server/pxe-install.txt", text.replace(token, "@TOKEN@"))
     tftp = tmp_path / "tftp"
-    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 2 boot files, removed 0\n"
+    # its PXE file, the frontend's default, and its GRUB file (by MAC)
+    assert ks.ok("sync", "host", "bootfile", f"tftpboot={tftp}") == "wrote 3 boot files, removed 0\n"
     assert (tftp / "pxelinux.cfg" / "0A01FFFE").read_text() == text
+    assert f"?token={token}' " in (tftp / "grub" / "system" / "00:16:3e:00:00:01").read_text()
     expect("server/pxe-default.txt", (tftp / "pxelinux.cfg" / "default").read_text())
     ks.ok("set", "host", "boot", "compute-0-0", "action=os")
     assert json.loads(ks.ok("list", "host", "boot", "compute-0-0", "showtoken=yes", "--json"))[0]["token"] is None
