@@ -35,7 +35,8 @@ DEFAULT_LEASE = 1200  # the original's default-lease-time
 
 #: (client class, Kea test, what it is sent, the attribute that can change it). Classes are
 #: evaluated in this order and the first match gives the boot file: iPXE sends user class
-#: "iPXE" whatever firmware runs it, so it comes first.
+#: "iPXE" whatever firmware runs it, so it comes first and gets its script's URL; UEFI HTTP
+#: boot gets iPXE's EFI binary over HTTP (``/install/boot/ipxe.efi``), which then asks again.
 LOADERS = (
     ("ipxe", "option[77].hex == 'iPXE'", None, None),
     ("uefi-http", "substring(option[60].hex,0,10) == 'HTTPClient'", None, None),
@@ -178,6 +179,8 @@ def kea_config(plan: Plan) -> dict:
     for name, test, default, attr in LOADERS:
         cls: dict = {"name": name, "test": test}
         loader = _loader(plan.attrs, attr, default) if attr else script
+        if name == "uefi-http" and script:
+            loader = script + ".efi"
         if loader:
             cls["boot-file-name"] = loader
         if name == "uefi-http":
@@ -326,6 +329,9 @@ def report_dhcpd(session: Session) -> str:
             f"\tnext-server {s.server};",
             '\tif exists user-class and option user-class = "iPXE" {',
             f'\t\tfilename "{q(p.boot_url(s), "the iPXE script URL")}";',
+            '\t} elsif substring(option vendor-class-identifier, 0, 10) = "HTTPClient" {',
+            '\t\toption vendor-class-identifier "HTTPClient";',
+            f'\t\tfilename "{q(p.boot_url(s) + ".efi", "the iPXE script URL")}";',
             "\t} elsif option client-arch = 00:07 or option client-arch = 00:09 {",
             f'\t\tfilename "{uefi}";',
             "\t} else {",

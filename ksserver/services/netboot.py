@@ -124,6 +124,18 @@ def lay_out_tftp(root: Path) -> tuple[int, list[str]]:
     return copied, missing
 
 
+def loader_file(name: str, url: str | None = None) -> Path | None:
+    """``/install/boot/<name>``: a first-stage loader of the TFTP root, over HTTP (UEFI HTTP
+    boot fetches ``ipxe.efi`` so); only the loaders ``sync config`` lays out."""
+    if name not in LOADERS:
+        return None
+    from ksserver.db.session import transaction
+
+    with transaction(url) as session:
+        path = bootfiles.target_dir(session) / name
+    return path if path.is_file() else None
+
+
 def hosts_file(session: Session) -> str:
     """The ``/etc/hosts`` lines of the inventory (``report host``): each address with the
     name it has on its network (``name.zone name``); the private network's is the host's."""

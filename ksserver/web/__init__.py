@@ -30,7 +30,7 @@ from urllib.parse import quote
 from flask import Flask, Response, request, send_file
 
 from ksserver.errors import Forbidden, KsError
-from ksserver.services import distros, install
+from ksserver.services import distros, install, netboot
 from ksserver.services import events as install_events
 from ksserver.services.kickstart import Kickstarts, Warmer
 from ksserver.web.front import SECRET_HEADER, TREE_LOCATION
@@ -147,6 +147,14 @@ def create_app(warm: bool = False, workers: int = 1, front_secret: str | None = 
     @app.get("/install/boot/ipxe")
     def ipxe_script():
         return respond(install.boot_script, "boot script", "text/plain")
+
+    @app.get("/install/boot/<loader>")
+    def boot_loader(loader):
+        """A first-stage loader (``ipxe.efi`` for UEFI HTTP boot): public, as over TFTP."""
+        path = netboot.loader_file(loader)
+        if path is None:
+            return _text(f"not found: /install/boot/{loader}", 404)
+        return send_file(path, mimetype="application/efi" if loader.endswith(".efi") else "application/octet-stream")
 
     @app.get("/install/<name>/<arch>/<path:rest>")
     def tree(name, arch, rest):

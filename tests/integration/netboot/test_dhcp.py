@@ -40,7 +40,7 @@ def _cluster(ks, server: KeaServer) -> None:
     ks.ok("add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")
 
 
-def _ask(ns: Netns, tmp_path: Path, mac: str, *options: str) -> dict[str, str] | None:
+def _ask(ns: Netns, tmp_path: Path, mac: str, *options: str, vendor: str | None = None) -> dict[str, str] | None:
     """What a client with ``mac`` sending ``options`` is told (None: no answer)."""
     out = tmp_path / "udhcpc.env"
     out.unlink(missing_ok=True)
@@ -51,6 +51,8 @@ def _ask(ns: Netns, tmp_path: Path, mac: str, *options: str) -> dict[str, str] |
     args = ["busybox", "udhcpc", "-i", "nodeB", "-n", "-q", "-t", "4", "-T", "1", "-s", str(script), "-O", "bootfile"]
     for opt in options:
         args += ["-x", opt]
+    if vendor:
+        args += ["-V", vendor]
     done = ns.run(*args, check=False, timeout=60)
     if done.returncode != 0:
         return None
@@ -72,6 +74,9 @@ def test_sync_dhcp_serves_each_reserved_machine_its_address_and_boot_file(ks, ke
     # iPXE (user class "iPXE"), whatever firmware runs it, is sent to its HTTP script
     ipxe = _ask(ns, tmp_path, MAC, "0x5d:0007", "0x4d:69505845")
     assert ipxe["boot_file"] == "http://10.1.1.1/install/boot/ipxe"
+    # UEFI HTTP boot is sent iPXE's EFI binary over HTTP, and told it is an HTTP boot answer
+    http = _ask(ns, tmp_path, MAC, "0x5d:0010", vendor="HTTPClient:Arch:00016:UNDI:003001")
+    assert http["boot_file"] == "http://10.1.1.1/install/boot/ipxe.efi"
     assert server.leased()[MAC] == "10.1.255.254"
     # a machine the inventory does not know gets nothing: there is no pool
     assert _ask(ns, tmp_path, "52:54:00:00:00:99", "0x5d:0000") is None

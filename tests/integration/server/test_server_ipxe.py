@@ -38,3 +38,14 @@ def test_ipxe_script_follows_the_boot_action(ks, serve):
     ks.ok("set", "host", "boot", "compute-0-0", "action=os")
     assert srv.request(url, source="127.0.10.1").body == r.body
     wait_for_status(ks, {"compute-0-0": {"stage": "boot script (os)"}, "compute-0-1": {"stage": "boot script (none)"}})
+
+
+def test_loaders_over_http_for_uefi_http_boot(ks, serve, tmp_path):
+    ks.ok("set", "attr", "tftpboot_dir", str(tmp_path / "tftp"))
+    ks.ok("set", "attr", "hosts_file", str(tmp_path / "hosts"))
+    ks.ok("sync", "config")
+    srv = serve(ks, "workers=1")
+    got = srv.request("/install/boot/ipxe.efi", source="127.0.99.1")  # public, as over TFTP
+    assert got.status == 200 and got.raw == open("/usr/lib/ipxe/ipxe.efi", "rb").read()
+    for name in ("hosts", "pxelinux.cfg", "..%2Fhosts", "grub.cfg"):
+        assert srv.request(f"/install/boot/{name}").status == 404, name
