@@ -36,18 +36,39 @@ def set_boot_action(session: Session, host: Host, action: str) -> str | None:
 _NONE = "none"
 
 
+def _major(os_version: str) -> int:
+    digits = "".join(c for c in os_version if c.isdigit())
+    return int(digits) if digits else 0
+
+
 def default_bootactions(site: dict[str, str], arch: str) -> list[tuple[str, str, str | None, str | None]]:
-    """(action, kernel, ramdisk, args) of the bootactions a frontend starts with (docs/original-behaviour.md §5.2)."""
+    """(action, kernel, ramdisk, args) of the bootactions a frontend starts with (docs/original-behaviour.md §5.2).
+
+    Eras do not mix: for a site whose ``os_version`` is RHEL 7 or later (the shipped graph's
+    RHEL 9 when unset), ``install``, ``install headless`` and ``rescue`` boot the kernel of
+    the tree the graph's ``url`` line names (``/install/<Kickstart_Distribution>/<arch>``,
+    where ``add distro`` serves it) with ``inst.ks``/``inst.repo``; for Rocks-era sites, and
+    for the seed's Xen VMs (``install vm…``) whatever the site, the Rocks 5.2 names."""
+    from ksserver.graph import DEFAULT_OS_VERSION
+
     ver = site.get("rocks_version") or "6.1"
     kernel, ramdisk = f"vmlinuz-{ver}-{arch}", f"initrd.img-{ver}-{arch}"
     base = "ks ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6"
     xen_kernel = f"file:///boot/kickstart/xen/vmlinuz-{ver}-{arch}"
     xen_ramdisk = f"file:///boot/kickstart/xen/initrd-xen.iso.gz-{ver}-{arch}"
     public = site.get("Kickstart_PublicHostname", "localhost")
+    if _major(site.get("os_version") or DEFAULT_OS_VERSION) >= 7:
+        url = tree_url(site, site.get("Kickstart_Distribution") or "rocks-dist", arch)
+        tree = bootactions_for("", "images/pxeboot/vmlinuz", "images/pxeboot/initrd.img", url)
+        installs = [(plain, k, r, a) for plain, (_n, k, r, a) in zip(("install", "install headless", "rescue"), tree)]
+    else:
+        installs = [
+            ("install", kernel, ramdisk, f"{base} ksdevice=bootif"),
+            ("install headless", kernel, ramdisk, f"{base} headless vnc ksdevice=bootif"),
+            ("rescue", kernel, ramdisk, f"{base} ksdevice=bootif rescue"),
+        ]
     return [
-        ("install", kernel, ramdisk, f"{base} ksdevice=bootif"),
-        ("install headless", kernel, ramdisk, f"{base} headless vnc ksdevice=bootif"),
-        ("rescue", kernel, ramdisk, f"{base} ksdevice=bootif rescue"),
+        *installs,
         ("os", "localboot 0", None, None),
         ("memtest", "kernel memtest", None, None),
         ("pxeflash", "kernel memdisk bigraw", "pxeflash.img", "keeppxe"),
@@ -59,6 +80,24 @@ def default_bootactions(site: dict[str, str], arch: str) -> list[tuple[str, str,
             "ramdisk_size=150000 lang= devfs=nomount pxe kssendmac selinux=0 noipv6 "
             f"ks=http://{public}/install/sbin/kickstart.cgi ksdevice=eth1 build airboss=localhost",
         ),
+    ]
+
+
+def tree_url(attrs: dict[str, str], name: str, arch: str) -> str:
+    host = attrs.get("Kickstart_PrivateKickstartHost") or attrs.get("Kickstart_PrivateAddress") or "localhost"
+    base = (attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
+    return f"http://{host}/{base}/{name}/{arch}"
+
+
+def bootactions_for(name: str, kernel: str, initrd: str, url: str) -> list[tuple[str, str, str, str]]:
+    """(action, kernel, ramdisk, args) of the tree ``name`` served at ``url`` (``kernel``
+    and ``initrd``: paths in it): RHEL 7 and later installer arguments."""
+    kernel, initrd = f"{url}/{kernel}", f"{url}/{initrd}"
+    base = f"inst.ks inst.repo={url} ip=dhcp"
+    return [
+        (f"install {name}", kernel, initrd, base),
+        (f"install {name} headless", kernel, initrd, f"{base} inst.text"),
+        (f"rescue {name}", kernel, initrd, f"inst.rescue inst.repo={url} ip=dhcp"),
     ]
 
 

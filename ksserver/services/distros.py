@@ -27,6 +27,7 @@ from ksserver.db import queries
 from ksserver.db.models import OS, Bootaction, Distro, Host
 from ksserver.errors import KsError, NotFound
 from ksserver.services import attributes, boot, validate
+from ksserver.services.boot import bootactions_for, tree_url
 from ksserver.truth import is_yes
 
 #: names the install server's own URLs take under /install/
@@ -91,23 +92,6 @@ def _inside(root: Path, rel: str) -> Path:
     return resolved
 
 
-def tree_url(attrs: dict[str, str], name: str, arch: str) -> str:
-    host = attrs.get("Kickstart_PrivateKickstartHost") or attrs.get("Kickstart_PrivateAddress") or "localhost"
-    base = (attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
-    return f"http://{host}/{base}/{name}/{arch}"
-
-
-def bootactions_for(name: str, tree: TreeInfo, url: str) -> list[tuple[str, str, str, str]]:
-    """(action, kernel, ramdisk, args) of a tree: RHEL 7+ installer arguments."""
-    kernel, initrd = f"{url}/{tree.kernel}", f"{url}/{tree.initrd}"
-    base = f"inst.ks inst.repo={url} ip=dhcp"
-    return [
-        (f"install {name}", kernel, initrd, base),
-        (f"install {name} headless", kernel, initrd, f"{base} inst.text"),
-        (f"rescue {name}", kernel, initrd, f"inst.rescue inst.repo={url} ip=dhcp"),
-    ]
-
-
 def add_distro(session: Session, name: str, directory: str, os: str | None = None,
                default: str | None = None) -> list[str]:
     if not _NAME.match(name) or name in RESERVED:
@@ -125,7 +109,7 @@ def add_distro(session: Session, name: str, directory: str, os: str | None = Non
     session.add(Distro(name=name, path=str(root), family=tree.family, version=tree.version, arch=tree.arch,
                        kernel=tree.kernel, initrd=tree.initrd))
     url = tree_url(queries.global_attrs(session), name, tree.arch)
-    actions = bootactions_for(name, tree, url)
+    actions = bootactions_for(name, tree.kernel, tree.initrd, url)
     done = [f"added distro {name}: {tree.family} {tree.version} {tree.arch} at {root}, served at {url}/"]
     if (first and default is None) or is_yes(default):
         plain = ("install", "install headless", "rescue")
@@ -150,8 +134,7 @@ def remove_distro(session: Session, name: str) -> list[str]:
     row = session.scalar(select(Distro).where(Distro.name == name))
     if row is None:
         raise NotFound(f'no distro "{name}"')
-    mine = [a for a, *_ in bootactions_for(name, TreeInfo(row.family, row.version, row.arch, row.kernel, row.initrd),
-                                           "")]
+    mine = [a for a, *_ in bootactions_for(name, row.kernel, row.initrd, "")]
     users = session.scalars(select(Host.name).where(
         Host.installaction.in_(mine) | Host.runaction.in_(mine)).order_by(Host.name)).all()
     if users:
