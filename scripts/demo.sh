@@ -23,7 +23,7 @@ $ks sync host bootfile >/dev/null
 token=$($ks list host boot compute-0-0 showtoken=yes --json | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)[0]["token"])')
 port=${KSSERVER_PORT:-8080}
 echo "The demo database is in $KSSERVER_HOME; PXE files in $KSSERVER_HOME/tftpboot."
-echo "compute-0-0's PXE file (its install token in ks=…):"
+echo "compute-0-0's PXE file (its install token in inst.ks=…):"
 $ks report host bootfile compute-0-0
 echo
 echo "Serving on port $port. Fetch compute-0-0's kickstart with:"
