@@ -23,3 +23,12 @@ class NotFound(KsError):
 
 class Forbidden(KsError):
     """The requester may not see what it asked for (HTTP 403)."""
+
+
+class Problems(KsError):
+    """Several one-line errors at once (``check graph``, a host sheet's every bad line): the
+    CLI prints each as its own ``error - …`` line."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__(lines[0] if lines else "")
+        self.lines = [" ".join(str(line).split("\n")).strip() for line in lines]

@@ -162,11 +162,12 @@ class Home:
 _templates: dict[str, str] = {}
 
 
-def _make_home(request, tmp_path, pg_server_factory, initialise: bool) -> Home:
+def _make_home(request, tmp_path, pg_server_factory, initialise: bool, dirname: str = "home",
+               backend: str | None = None) -> Home:
     from ksserver.db.session import dispose_all
 
-    backend = request.param
-    home = tmp_path / "home"
+    backend = backend or request.param
+    home = tmp_path / dirname
     home.mkdir()
     if backend == "sqlite":
         url = f"sqlite:///{home / 'ksserver.db'}"
@@ -202,6 +203,15 @@ def _make_home(request, tmp_path, pg_server_factory, initialise: bool) -> Home:
 def ks(request, tmp_path):
     """A home set up by `ksserver init` with the demo site.attrs."""
     return _make_home(request, tmp_path, lambda: request.getfixturevalue("pg_server"), True)
+
+
+@pytest.fixture
+def ks_factory_home(request, ks, tmp_path):
+    """More homes like ``ks`` (same backend), each set up by `ksserver init`: a test that
+    moves data from one home to another."""
+    made = itertools.count(2)
+    return lambda: _make_home(request, tmp_path, lambda: request.getfixturevalue("pg_server"), True,
+                              f"home{next(made)}", ks.backend)
 
 
 @pytest.fixture(params=BACKENDS)

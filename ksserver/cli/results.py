@@ -6,20 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ksserver.errors import Problems  # noqa: F401  (raised by commands; printed by the dispatcher)
+
 
 @dataclass
 class Table:
     header: list[str]
     rows: list
     trim_owner: bool = True
-
-
-class Problems(Exception):
-    """Several one-line errors at once (``check graph``)."""
-
-    def __init__(self, lines: list[str]):
-        super().__init__("; ".join(lines))
-        self.lines = lines
 
 
 def lines(items) -> str:

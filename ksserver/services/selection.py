@@ -40,9 +40,15 @@ def select_hosts(session: Session, selectors: list[str], *, change: bool) -> lis
             )
         records = queries.host_records(session)
     else:
-        ids: set[int] = set()
+        # host names first, in a statement per chunk (a sheet of 10,000 hosts names them all);
+        # every other word by the rules of ``_resolve``, which also begin with the host name
+        named: dict[str, int] = {}
+        for chunk in queries.chunks(sorted(set(selectors))):
+            named.update(session.execute(select(Host.name, Host.id).where(Host.name.in_(chunk))).all())
+        ids: set[int] = set(named.values())
         for word in selectors:
-            ids.update(_resolve(session, word))
+            if word not in named:
+                ids.update(_resolve(session, word))
         records = queries.host_records_by_id(session, sorted(ids))
     return sorted(records, key=lambda r: natural_key(r.name))
 

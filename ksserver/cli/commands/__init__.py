@@ -161,6 +161,13 @@ COMMANDS: tuple[C, ...] = (
       "ksserver block (attribute hosts_file, default /etc/hosts) and DHCP (applied to Kea)."),
     C("report host", "netboot:report_host", "The hosts file (/etc/hosts form) of the inventory: the block "
       "`sync config` writes."),
+    C("load hostfile", "netboot:load_hostfile", "Add or update hosts from a spreadsheet (CSV, Stacki's columns: "
+      "NAME, APPLIANCE, RACK, RANK, IP, MAC, INTERFACE, NETWORK required; one row per interface; IP=auto takes the "
+      "next free address). Every error is reported with its line before anything is written; then all of it in "
+      "one transaction. mode=replace (a listed host's interfaces are the sheet's) or merge; dry-run=yes only checks.",
+      "file", ("dry-run", "mode")),
+    C("report hostfile", "netboot:report_hostfile", "Every host (but this frontend) as a spreadsheet "
+      "`load hostfile` reads back."),
     C("sync dhcp", "netboot:sync_dhcp", "Check the DHCP configuration with Kea (config-test) and apply it "
       "(config-set, config-write) through Kea's control socket (attribute Dhcp_ControlSocket, default "
       "/run/kea/kea4-ctrl-socket)."),

@@ -1,7 +1,7 @@
 """Network boot: DHCP (Kea, or the ISC dhcpd form), and what it hands to booting machines."""
 
 from ksserver.cli.results import Table
-from ksserver.services import bootfiles, dhcp, distros, netboot, selection
+from ksserver.services import bootfiles, dhcp, distros, hostfile, netboot, selection
 
 
 def report_host_dhcp(session):
@@ -43,3 +43,13 @@ def list_distro(session):
 
 def remove_distro(session, name):
     return "".join(line + "\n" for line in distros.remove_distro(session, name))
+
+
+def load_hostfile(session, file, dry_run=None, mode=None):
+    from ksserver.truth import is_yes
+
+    return "".join(line + "\n" for line in hostfile.load(session, file, is_yes(dry_run), mode or "replace"))
+
+
+def report_hostfile(session):
+    return hostfile.report(session)
