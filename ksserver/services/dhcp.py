@@ -65,10 +65,22 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class Discovering:
+    """An open insert-ethers session: unknown machines on ``subnet`` get a short lease from
+    ``pool`` and Kea runs ``script`` on each lease it commits."""
+
+    subnet: int
+    pool: tuple[str, str]
+    script: str
+    library: str
+
+
+@dataclass(frozen=True)
 class Plan:
     subnets: list[Subnet]
     reservations: list[Reservation]
     attrs: dict[str, str]
+    discovering: Discovering | None = None
 
     def boot_url(self, subnet: Subnet) -> str:
         """The iPXE script's URL, reached on ``subnet``'s side of this frontend."""
@@ -113,7 +125,20 @@ def plan(session: Session) -> Plan:
                 raise KsError(f"host {name} interface {device}: {key[1]} is also {held.host} interface "
                               f"{held.device}'s on network {nets[net_id].name}")
         reservations.append(Reservation(name, device, mac, ip, net_id))
-    return Plan(list(subnets.values()), reservations, attrs)
+    return Plan(list(subnets.values()), reservations, attrs, _discovering(subnets))
+
+
+def _discovering(subnets: dict[int, Subnet]) -> Discovering | None:
+    from ksserver.services import discovery
+
+    session = discovery.current()
+    private = next((s for s in subnets.values() if s.name == "private"), None)
+    library = discovery.run_script_library()
+    if session is None or private is None:
+        return None
+    if library is None:
+        raise KsError("insert-ethers needs Kea's run_script hook (libdhcp_run_script.so, Debian kea-dhcp4-server)")
+    return Discovering(private.id, discovery.pool(private.net), session.script, library)
 
 
 def _int(ip: str) -> int:
@@ -194,6 +219,18 @@ def kea_config(plan: Plan) -> dict:
         "option-data": [{"name": n, "data": v} for n, v in _options(plan, s)],
         "reservations": by_subnet.get(s.id, []),
     } for s in plan.subnets]
+    hooks = []
+    found = plan.discovering
+    if found is not None:
+        # machines Kea does not know: a short lease from the session's pool, and the MAC to
+        # the session through the run_script hook
+        # (Kea 2.2 gives a pool lease the subnet's lifetime: a class's own is not applied to a
+        # pool chosen by KNOWN/UNKNOWN; the lease is replaced by the reservation at the
+        # machine's next request, so the pool does not run out)
+        for sub in subnets:
+            if sub["id"] == found.subnet:
+                sub["pools"] = [{"pool": f"{found.pool[0]} - {found.pool[1]}", "client-class": "UNKNOWN"}]
+        hooks.append({"library": found.library, "parameters": {"name": found.script, "sync": False}})
     config = {"Dhcp4": {
         "interfaces-config": {"interfaces": sorted({s.device for s in plan.subnets})},
         "control-socket": {"socket-type": "unix", "socket-name": control_socket(plan.attrs)},
@@ -203,6 +240,7 @@ def kea_config(plan: Plan) -> dict:
         "authoritative": True,
         "client-classes": classes,
         "subnet4": subnets,
+        **({"hooks-libraries": hooks} if hooks else {}),
     }}
     # what ``held_digest`` reads back: Kea keeps a user context as it was given
     config["Dhcp4"]["user-context"] = {"ksserver-digest": digest(config)}

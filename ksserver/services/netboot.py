@@ -47,6 +47,11 @@ BEGIN, END = "# --- ksserver: begin (report host; do not edit) ---", "# --- ksse
 
 # --- DHCP -------------------------------------------------------------------------------------
 
+def kea_configured(session: Session) -> bool:
+    """Whether this frontend's DHCP is Kea's (see the module rule)."""
+    return _kea(queries.global_attrs(session)) is not None
+
+
 def _kea(attrs: dict[str, str]) -> dhcp.Kea | None:
     """Kea's control socket when this frontend's DHCP is Kea's (see the module rule)."""
     path = dhcp.control_socket(attrs)

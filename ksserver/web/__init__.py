@@ -30,7 +30,7 @@ from urllib.parse import quote
 from flask import Flask, Response, request, send_file
 
 from ksserver.errors import Forbidden, KsError
-from ksserver.services import distros, install, netboot
+from ksserver.services import discovery, distros, install, netboot
 from ksserver.services import events as install_events
 from ksserver.services.kickstart import Kickstarts, Warmer
 from ksserver.web.front import SECRET_HEADER, TREE_LOCATION
@@ -146,7 +146,11 @@ def create_app(warm: bool = False, workers: int = 1, front_secret: str | None = 
 
     @app.get("/install/boot/ipxe")
     def ipxe_script():
-        return respond(install.boot_script, "boot script", "text/plain")
+        answer = respond(install.boot_script, "boot script", "text/plain")
+        if answer.status_code == 403 and discovery.current() is not None:
+            # a machine insert-ethers is registering: wait, ask DHCP again, come back known
+            return Response(discovery.RETRY, status=200, mimetype="text/plain")
+        return answer
 
     @app.get("/install/boot/<loader>")
     def boot_loader(loader):

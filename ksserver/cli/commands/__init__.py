@@ -161,6 +161,15 @@ COMMANDS: tuple[C, ...] = (
       "ksserver block (attribute hosts_file, default /etc/hosts) and DHCP (applied to Kea)."),
     C("report host", "netboot:report_host", "The hosts file (/etc/hosts form) of the inventory: the block "
       "`sync config` writes."),
+    C("insert ethers", "discovery:insert_ethers", "Discover machines that boot from the network: each unknown MAC "
+      "Kea sees while this runs is named <basename>-<rack>-<rank> (the next free name), given the next free "
+      "private address (down from the top; baseip=, inc=), registered and set to install; its reservation is "
+      "in Kea before its next DHCP request. count= machines, then it ends once they have fetched their "
+      "kickstarts. hostname= or ipaddr=: one machine. replace=HOST: one machine takes HOST's place; remove=HOST; "
+      "update=yes: as sync config. On a terminal the original's screen (F8 quits, F9 at once); elsewhere one "
+      "JSON line per event.", "",
+      ("appliance", "rack", "rank", "basename", "hostname", "ipaddr", "baseip", "inc", "count", "install", "replace",
+       "remove", "update"), session=False, power=True, resident=False),
     C("load hostfile", "netboot:load_hostfile", "Add or update hosts from a spreadsheet (CSV, Stacki's columns: "
       "NAME, APPLIANCE, RACK, RANK, IP, MAC, INTERFACE, NETWORK required; one row per interface; IP=auto takes the "
       "next free address). Every error is reported with its line before anything is written; then all of it in "

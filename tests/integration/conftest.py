@@ -1,4 +1,4 @@
-"""A real ``ksserver serve`` (gunicorn) on a free loopback port, and a client that picks its
+"""For every integration test: a real ``ksserver serve`` (gunicorn) on a free loopback port, and a client that picks its
 source address (all of 127/8 is local), so a test can speak as any host."""
 
 from __future__ import annotations
@@ -39,8 +39,12 @@ class Server:
     def request(self, path: str, source: str = "127.0.0.1", headers: dict | None = None, method: str = "GET") -> Reply:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=(source, 0))
         try:
-            conn.request(method, path, headers=headers or {})
-            resp = conn.getresponse()
+            try:
+                conn.request(method, path, headers=headers or {})
+                resp = conn.getresponse()
+            except ConnectionError as err:  # say what the server said of it
+                raise AssertionError(f"{method} {path}: {err!r}; the server's log ends: "
+                                     f"{self.log.read_text(errors='replace')[-3000:]}") from err
             raw = resp.read()
             return Reply(resp.status, raw.decode(errors="replace"), {k.lower(): v for k, v in resp.getheaders()}, raw)
         finally:

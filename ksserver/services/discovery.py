@@ -1,0 +1,252 @@
+"""insert-ethers: discover machines that network-boot, name them, register them, install them.
+
+Rule: a MAC is bound only while a session is open, and one session runs at a time — a lock
+in the home (``insert-ethers.lock``) that dies with its process; the session's parameters
+sit beside it (``insert-ethers.json``). While it is open, the DHCP plan (``services.dhcp``)
+gives machines Kea does not know a lease from a pool of their own (Kea's class UNKNOWN) and
+runs Kea's ``libdhcp_run_script.so`` on every lease it commits; the script (written at session start)
+sends the MAC to the session's socket (``Discovery_Socket``). The session registers each
+new MAC in one transaction — the next free name (``services.allocation``: never a stall on a
+taken one), the next free address in the original's order, boot action install — and the
+command's DHCP apply puts its reservation in Kea before the machine's next DHCP request.
+A burst is registered together: one transaction and one DHCP apply per batch.
+
+A machine asking for its iPXE script from a pool address is told to wait and ask DHCP
+again (``RETRY``): by then its reservation is live, and it is a known host.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import ipaddress
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ksserver import config
+from ksserver.db.models import Host, InstallEvent, Interface
+from ksserver.errors import KsError
+from ksserver.services import allocation, boot, inventory, lookup, validate
+
+LOCK, STATE = "insert-ethers.lock", "insert-ethers.json"
+DEFAULT_SOCKET = "/run/ksserver/discovery.sock"
+RETRY = "#!ipxe\n# an unknown machine while insert-ethers runs: its reservation comes in a moment\n" \
+        "sleep 5\ndhcp\nchain --autofree ${filename}\n"
+
+
+@dataclass
+class Params:
+    """What a session names and numbers new machines by (the original's flags)."""
+
+    appliance: str = "compute"
+    basename: str | None = None
+    rack: int = 0
+    rank: int | None = None
+    hostname: str | None = None  # one machine, this name
+    ipaddr: str | None = None  # one machine, this address
+    baseip: str | None = None
+    inc: int = -1
+    count: int | None = None
+    install: bool = True
+    replace: str | None = None  # one machine takes this host's name, rack and rank
+    socket: str = DEFAULT_SOCKET
+    script: str = ""
+    pid: int = 0
+    found: list[str] = field(default_factory=list)
+
+
+def _home() -> Path:
+    return config.home()
+
+
+def current() -> Params | None:
+    """The open session, if one runs (its lock is held by a living process)."""
+    lock = _home() / LOCK
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:  # held: a session runs
+            try:
+                return Params(**json.loads((_home() / STATE).read_text()))
+            except (OSError, ValueError, TypeError):
+                return None
+        return None
+    finally:
+        os.close(fd)
+
+
+def pool(net: ipaddress.IPv4Network) -> tuple[str, str]:
+    """The pool unknown machines get a short lease from while a session is open: at the
+    bottom of the network (the allocator hands out from the top), 100 addresses or fewer."""
+    first = int(net.network_address) + 2
+    last = min(first + 99, int(net.broadcast_address) - 2)
+    return str(ipaddress.IPv4Address(first)), str(ipaddress.IPv4Address(max(first, last)))
+
+
+def run_script_library() -> str | None:
+    found = sorted(glob.glob("/usr/lib/*/kea/hooks/libdhcp_run_script.so"))
+    return found[0] if found else None
+
+
+_HOOK = """#!{python}
+# Written by ksserver insert-ethers: Kea's run_script hook calls it on every lease it commits;
+# it hands the MAC to the insert-ethers session, which decides.
+import json, os, socket, sys
+if len(sys.argv) > 1 and sys.argv[1] == "leases4_committed":
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    for i in range(int(os.environ.get("LEASES4_SIZE", "0") or 0)):
+        mac = os.environ.get("LEASES4_AT%d_HWADDR" % i, "")
+        if mac:
+            try:
+                s.sendto(json.dumps({{"mac": mac, "ip": os.environ.get("LEASES4_AT%d_ADDRESS" % i, ""),
+                                     "iface": os.environ.get("QUERY4_IFACE_NAME", "")}}).encode(), {sock!r})
+            except OSError:
+                pass
+"""
+
+
+class Listening:
+    """An open session: holds the lock and the socket; closing it ends the session."""
+
+    def __init__(self, params: Params):
+        home = _home()
+        if not home.is_dir():
+            raise KsError(f"{home}: no ksserver home here (run `ksserver init`)")
+        self.lock_fd = os.open(home / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self.lock_fd)
+            running = current()
+            raise KsError("insert-ethers is already running" + (f" (pid {running.pid})" if running else "")) from None
+        self.params = params
+        params.pid = os.getpid()
+        path = Path(params.socket)
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        os.chmod(path, 0o622)  # Kea's user (another than ours on Debian) sends; nobody else reads
+        script = path.with_name(f"kea-discovered-{os.getpid()}")
+        script.write_text(_HOOK.format(python=sys.executable, sock=str(path)))
+        script.chmod(0o755)
+        params.script = str(script)
+        self._save()
+
+    def _save(self) -> None:
+        tmp = _home() / f".{STATE}"
+        tmp.write_text(json.dumps(asdict(self.params)))
+        os.replace(tmp, _home() / STATE)
+
+    def record(self, names: Iterable[str]) -> None:
+        self.params.found += list(names)
+        self._save()
+
+    def receive(self, timeout: float) -> list[dict]:
+        """The announcements waiting (all of them: a burst is one batch), or [] after
+        ``timeout``."""
+        self.sock.settimeout(timeout)
+        out = []
+        try:
+            out.append(json.loads(self.sock.recv(4096)))
+            self.sock.setblocking(False)
+            while True:
+                out.append(json.loads(self.sock.recv(4096)))
+        except (BlockingIOError, socket.timeout, ValueError):
+            pass
+        return out
+
+    def close(self) -> None:
+        self.sock.close()
+        for path in (self.params.socket, self.params.script, _home() / STATE):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        os.close(self.lock_fd)
+
+
+@dataclass
+class Found:
+    mac: str
+    host: str
+    ip: str
+
+
+def register(session: Session, params: Params, announced: list[dict]) -> list[Found]:
+    """Register the new MACs among ``announced`` (known ones and repeats are ignored), in
+    this transaction; the caller's ``netboot.following`` applies DHCP once for all."""
+    macs = []
+    for item in announced:
+        try:
+            mac = validate.mac(str(item.get("mac", "")))
+        except KsError:
+            continue
+        if mac not in macs:
+            macs.append(mac)
+    if not macs:
+        return []
+    known = set(session.scalars(select(Interface.mac).where(Interface.mac.in_(macs))))
+    macs = [m for m in macs if m not in known]
+    if params.count is not None:
+        macs = macs[: max(0, params.count - len(params.found))]
+    if not macs:
+        return []
+    app = lookup.appliance(session, params.appliance)
+    net = lookup.network(session, "private")
+    taken_names = allocation.taken_names(session)
+    rank = params.rank if params.rank is not None else allocation.next_rank(session, app.id, params.rack)
+    names = allocation.names(params.basename or app.name, params.rack, rank, taken_names)
+    taken = allocation.taken_addresses(session, net)
+    taken.update(_pool_addresses(allocation.network_of(net)))
+    ips = allocation.addresses(allocation.network_of(net), taken, inc=params.inc, base=params.baseip)
+    found = []
+    for mac in macs:
+        if params.hostname or params.replace:
+            name, rack, rank_ = params.hostname or params.replace, params.rack, params.rank or 0
+        else:
+            name, rank_ = next(names)
+            rack = params.rack
+        ip = params.ipaddr or next(ips, None)
+        if ip is None:
+            raise KsError(f"network private has no free address left for {mac}")
+        inventory.add_host(session, name, appliance=app.name, rack=str(rack), rank=str(rank_))
+        inventory.add_interface(session, name, "eth0", mac=mac, ip=ip, subnet="private", name=name)
+        if params.install:
+            boot.set_hosts_boot(session, [name], "install")
+        found.append(Found(mac, name, ip))
+        params.rank = rank_ + 1 if not (params.hostname or params.replace) else params.rank
+    return found
+
+
+def _pool_addresses(net: ipaddress.IPv4Network) -> set[str]:
+    first, last = (int(ipaddress.IPv4Address(a)) for a in pool(net))
+    return {str(ipaddress.IPv4Address(v)) for v in range(first, last + 1)}
+
+
+def marks(session: Session, hosts: list[str]) -> dict[str, str]:
+    """Each host's mark on the screen: ``( )`` until its kickstart is served, ``(*)`` once it
+    is, ``(500)`` when generating it failed."""
+    if not hosts:
+        return {}
+    ids = dict(session.execute(select(Host.name, Host.id).where(Host.name.in_(hosts))).all())
+    out = {h: "( )" for h in hosts}
+    rows = session.execute(select(InstallEvent.host_id, InstallEvent.stage).where(
+        InstallEvent.host_id.in_(list(ids.values())), InstallEvent.stage.in_(("profile", "profile error")))
+        .order_by(InstallEvent.id)).all()
+    by_id = {v: k for k, v in ids.items()}
+    for host_id, stage in rows:
+        out[by_id[host_id]] = "(*)" if stage == "profile" else "(500)"
+    return out

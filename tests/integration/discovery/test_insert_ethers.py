@@ -1,0 +1,140 @@
+"""insert-ethers through a real Kea: an unknown machine's DHCP request reaches the session
+(Kea's run_script hook), it is named and registered, and its next DHCP request gets its
+reservation; the session's JSON lines say so; the kickstart it fetches marks it done."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kea import KeaServer
+from netns import Netns
+from waiting import wait_until
+
+EXE = str(Path(sys.executable).with_name("ksserver"))
+UNKNOWN = "52:54:00:aa:00:01"
+
+
+class Session:
+    """``ksserver insert-ethers`` as a script runs it: not on a terminal, JSON lines."""
+
+    def __init__(self, ks, *args: str):
+        self.proc = subprocess.Popen([EXE, "insert-ethers", *args], env={**os.environ, **ks.env()},
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.events: list[dict] = []
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.proc.stdout] + [self.lines.put("")],
+                         daemon=True).start()
+        self.next()  # "open"
+
+    def next(self, timeout: float = 60) -> dict:
+        try:
+            line = self.lines.get(timeout=max(0.1, timeout))
+        except queue.Empty:
+            self.proc.terminate()
+            raise AssertionError(f"insert-ethers said nothing in time; it said before: {self.events}; "
+                                 f"on stderr: {self.proc.communicate(timeout=30)[1][-2000:]}") from None
+        assert line, f"insert-ethers ended: {self.proc.stderr.read()}"
+        self.events.append(json.loads(line))
+        return self.events[-1]
+
+    def wait(self, event: str, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.next(deadline - time.monotonic())
+            if got["event"] == event:
+                return got
+        raise AssertionError(f"no {event} event: {self.events}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(30)
+
+
+@pytest.fixture
+def kea(ks, tmp_path):
+    with Netns("10.1.1.1/16") as ns:
+        (tmp_path / "kea").mkdir()
+        server = KeaServer(ns, tmp_path / "kea")
+        for name, value in server.attrs().items():
+            ks.ok("set", "attr", name, value)
+        ks.ok("set", "attr", "Discovery_Socket", str(tmp_path / "run" / "discovery.sock"))
+        yield ns, server
+
+
+def _dhcp(ns: Netns, tmp_path: Path, mac: str) -> dict | None:
+    out = tmp_path / "lease.env"
+    out.unlink(missing_ok=True)
+    script = tmp_path / "udhcpc.sh"
+    script.write_text(f'#!/bin/sh\n[ "$1" = bound ] && env > {out}\nexit 0\n')
+    script.chmod(0o755)
+    ns.run("ip", "link", "set", "nodeB", "address", mac)
+    done = ns.run("busybox", "udhcpc", "-i", "nodeB", "-n", "-q", "-t", "4", "-T", "1", "-s", str(script),
+                  "-x", "0x5d:0000", check=False, timeout=60)
+    if done.returncode != 0:
+        return None
+    return dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+
+
+def test_an_unknown_machine_is_named_registered_and_reserved(ks, kea, tmp_path, serve):
+    ns, server = kea
+    ks.ok("add", "host", "compute-0-0")  # a taken name: the session takes the next one, it does not stall
+    assert _dhcp(ns, tmp_path, UNKNOWN) is None  # no session: an unknown machine gets nothing
+    session = Session(ks, "count=1")
+    try:
+        assert session.events[0] == {"event": "open", "appliance": "Compute", "network": "10.1.0.0/255.255.0.0"}
+        # while it runs, a machine not yet known that asks for its iPXE script is told to ask DHCP again
+        srv = serve(ks, "workers=1")
+        retry = srv.request("/install/boot/ipxe", source="127.0.99.2")
+        assert retry.status == 200 and retry.body.endswith("sleep 5\ndhcp\nchain --autofree ${filename}\n")
+        first = _dhcp(ns, tmp_path, UNKNOWN)  # a pool lease, and the MAC to the session
+        assert first is not None and first["ip"].startswith("10.1.0."), server.log.read_text()[-2000:]
+        found = session.wait("discovered")
+        assert found == {"event": "discovered", "mac": UNKNOWN, "host": "compute-0-1", "ip": "10.1.255.254"}
+        again = wait_until(lambda: (_dhcp(ns, tmp_path, UNKNOWN) or {}).get("ip") == "10.1.255.254", timeout=30,
+                           what="the reservation to be live in Kea")
+        assert again
+        row = json.loads(ks.ok("list", "host", "boot", "compute-0-1", "showtoken=yes", "--json"))[0]
+        assert row["action"] == "install" and row["token"]
+        # its kickstart fetched: marked, and with count=1 reached the session ends by itself
+        assert srv.request(f"/install/sbin/kickstart.cgi?token={row['token']}", source="127.0.99.1").status == 200
+        assert session.wait("kickstarted") == {"event": "kickstarted", "host": "compute-0-1", "mark": "(*)"}
+        assert session.wait("closed") == {"event": "closed", "found": ["compute-0-1"]}
+        assert session.proc.wait(30) == 0
+        # the pool and the hook went with the session: an unknown machine gets nothing again
+        assert "hooks-libraries" not in ks.ok("report", "host", "dhcp")
+        assert _dhcp(ns, tmp_path, "52:54:00:aa:00:02") is None
+        assert srv.request("/install/boot/ipxe", source="127.0.99.2").status == 403
+    finally:
+        session.stop()
+
+
+def test_one_session_at_a_time_and_a_burst_is_named_in_order(ks, tmp_path):
+    ks.ok("set", "attr", "Discovery_Socket", str(tmp_path / "run" / "discovery.sock"))
+    session = Session(ks, "rack=3")
+    try:
+        res = ks.run("insert-ethers")
+        assert res.exit_code == 1 and res.stderr.startswith("error - insert-ethers is already running (pid ")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        macs = [f"52:54:00:bb:00:{i:02x}" for i in range(20)]
+        for mac in macs + macs[:5]:  # repeats are one machine each
+            sock.sendto(json.dumps({"mac": mac.upper(), "ip": "", "iface": "eth0"}).encode(),
+                        str(tmp_path / "run" / "discovery.sock"))
+        found = [session.wait("discovered") for _ in macs]
+        assert [f["mac"] for f in found] == macs
+        assert [f["host"] for f in found] == [f"compute-3-{i}" for i in range(20)]
+        assert [f["ip"] for f in found] == [f"10.1.255.{254 - i}" for i in range(20)]
+    finally:
+        session.stop()
+    assert session.events[-1]["event"] in ("closed", "discovered")
+    assert ks.run("insert-ethers", "count=0").stderr.startswith("error - invalid count 0")
