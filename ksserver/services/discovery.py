@@ -32,9 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ksserver import config
+from ksserver.db import queries
 from ksserver.db.models import Host, InstallEvent, Interface
 from ksserver.errors import KsError
-from ksserver.services import allocation, boot, inventory, lookup, validate
+from ksserver.services import allocation, boot, inventory, lookup, selection, validate
 
 LOCK, STATE = "insert-ethers.lock", "insert-ethers.json"
 DEFAULT_SOCKET = "/run/ksserver/discovery.sock"
@@ -61,6 +62,19 @@ class Params:
     script: str = ""
     pid: int = 0
     found: list[str] = field(default_factory=list)
+
+
+def prepare(session: Session, params: Params, replace: str | None = None) -> tuple[str, str]:
+    """Check a session's parameters against the inventory and complete them; (the private
+    network as ``subnet/netmask``, the appliance's membership) for the screen."""
+    network = lookup.network(session, "private")
+    membership = lookup.appliance(session, params.appliance).membership
+    params.socket = queries.global_attrs(session).get("Discovery_Socket") or DEFAULT_SOCKET
+    if replace:
+        rec = selection.one_host(session, replace)
+        params.hostname, params.rack, params.rank, params.count = rec.name, rec.rack, rec.rank, 1
+        params.replace = rec.name
+    return f"{network.subnet}/{network.netmask}", membership
 
 
 def _home() -> Path:

@@ -53,17 +53,7 @@ def insert_ethers(power, appliance=None, rack=None, rank=None, basename=None, ho
     if params.hostname or params.ipaddr:
         params.count = 1  # as the original: a name or an address given is one machine
     with transaction() as s:
-        from ksserver.db import queries
-        from ksserver.services import lookup, selection
-
-        network = lookup.network(s, "private")
-        where = f"{network.subnet}/{network.netmask}"
-        membership = lookup.appliance(s, params.appliance).membership
-        params.socket = queries.global_attrs(s).get("Discovery_Socket") or discovery.DEFAULT_SOCKET
-        if replace:
-            rec = selection.one_host(s, replace)
-            params.hostname, params.rack, params.rank, params.count = rec.name, rec.rack, rec.rank, 1
-            params.replace = rec.name
+        where, membership = discovery.prepare(s, params, replace)
     if params.replace:
         with transaction() as s, netboot.following(s) as warnings:
             inventory.remove_hosts(s, [params.replace], power=power)
