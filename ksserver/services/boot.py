@@ -194,8 +194,10 @@ def set_host_action(session: Session, selectors: list[str], kind: str, action: s
     _refresh(session, [r.name for r in records])
 
 
-def set_hosts_boot(session: Session, selectors: list[str], action: str | None) -> dict[str, str | None]:
-    """``set host boot``: each host's next boot; returns host → token (install only)."""
+def set_hosts_boot(session: Session, selectors: list[str], action: str | None,
+                   refresh: bool = True) -> dict[str, str | None]:
+    """``set host boot``: each host's next boot; returns host → token (install only).
+    ``refresh=False``: the caller rewrites their boot files (``bootfiles.refresh``) itself."""
     if action is None:
         raise KsError('must supply action=os, action=run or action=install')
     if action not in BOOT_ACTIONS:
@@ -203,7 +205,8 @@ def set_hosts_boot(session: Session, selectors: list[str], action: str | None) -
     out = {}
     for rec in selection.select_hosts(session, selectors, change=True):
         out[rec.name] = set_boot_action(session, session.get(Host, rec.id), action)
-    _refresh(session, list(out))
+    if refresh:
+        _refresh(session, list(out))
     return out
 
 

@@ -22,8 +22,10 @@ import glob
 import ipaddress
 import json
 import os
+import queue
 import socket
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,10 +34,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ksserver import config
+from sqlalchemy import insert
+
+from ksserver.attrs import defaults
 from ksserver.db import queries
 from ksserver.db.models import Host, InstallEvent, Interface
 from ksserver.errors import KsError
-from ksserver.services import allocation, boot, inventory, lookup, selection, validate
+from ksserver.services import allocation, boot, bootfiles, lookup, selection, validate
 
 LOCK, STATE = "insert-ethers.lock", "insert-ethers.json"
 DEFAULT_SOCKET = "/run/ksserver/discovery.sock"
@@ -158,6 +163,8 @@ class Listening:
         script.chmod(0o755)
         params.script = str(script)
         self._save()
+        self.queue: queue.Queue = queue.Queue()
+        threading.Thread(target=self._drain, daemon=True).start()
 
     def _save(self) -> None:
         tmp = _home() / f".{STATE}"
@@ -168,19 +175,32 @@ class Listening:
         self.params.found += list(names)
         self._save()
 
+    def _drain(self) -> None:
+        """Read the socket all the time, whatever the session is doing: a Unix datagram
+        socket queues only a few messages (net.unix.max_dgram_qlen, 10 by default), and Kea's
+        hook scripts would wait on a full one."""
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            try:
+                self.queue.put(json.loads(data))
+            except ValueError:
+                continue
+
     def receive(self, timeout: float) -> list[dict]:
         """The announcements waiting (all of them: a burst is one batch), or [] after
         ``timeout``."""
-        self.sock.settimeout(timeout)
-        out = []
         try:
-            out.append(json.loads(self.sock.recv(4096)))
-            self.sock.setblocking(False)
-            while True:
-                out.append(json.loads(self.sock.recv(4096)))
-        except (BlockingIOError, socket.timeout, ValueError):
-            pass
-        return out
+            out = [self.queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                out.append(self.queue.get_nowait())
+            except queue.Empty:
+                return out
 
     def close(self) -> None:
         self.sock.close()
@@ -220,29 +240,43 @@ def register(session: Session, params: Params, announced: list[dict]) -> list[Fo
         return []
     app = lookup.appliance(session, params.appliance)
     net = lookup.network(session, "private")
-    taken_names = allocation.taken_names(session)
-    rank = params.rank if params.rank is not None else allocation.next_rank(session, app.id, params.rack)
-    names = allocation.names(params.basename or app.name, params.rack, rank, taken_names)
-    taken = allocation.taken_addresses(session, net)
-    taken.update(_pool_addresses(allocation.network_of(net)))
-    ips = allocation.addresses(allocation.network_of(net), taken, inc=params.inc, base=params.baseip)
-    found = []
+    if params.replace or params.hostname:
+        names = iter([(params.hostname or params.replace, params.rank or 0)])
+    else:
+        rank = params.rank if params.rank is not None else allocation.next_rank(session, app.id, params.rack)
+        names = allocation.names(params.basename or app.name, params.rack, rank, allocation.taken_names(session))
+    taken = allocation.taken_addresses(session, net) | _pool_addresses(allocation.network_of(net))
+    ips = iter([params.ipaddr]) if params.ipaddr else \
+        allocation.addresses(allocation.network_of(net), taken, inc=params.inc, base=params.baseip)
+    found, ranks = [], {}
     for mac in macs:
-        if params.hostname or params.replace:
-            name, rack, rank_ = params.hostname or params.replace, params.rack, params.rank or 0
-        else:
-            name, rank_ = next(names)
-            rack = params.rack
-        ip = params.ipaddr or next(ips, None)
-        if ip is None:
-            raise KsError(f"network private has no free address left for {mac}")
-        inventory.add_host(session, name, appliance=app.name, rack=str(rack), rank=str(rank_))
-        inventory.add_interface(session, name, "eth0", mac=mac, ip=ip, subnet="private", name=name)
-        if params.install:
-            boot.set_hosts_boot(session, [name], "install")
+        name, rank_ = next(names, (None, None))
+        ip = next(ips, None)
+        if name is None or ip is None:
+            break  # one machine was asked for, or the network is full: the rest wait for another session
         found.append(Found(mac, name, ip))
-        params.rank = rank_ + 1 if not (params.hostname or params.replace) else params.rank
+        ranks[name] = rank_
+        params.rank = rank_ + 1
+    if not found:
+        return []
+    if params.hostname and session.scalar(select(Host.id).where(Host.name == params.hostname)) is not None:
+        raise KsError(f'host "{params.hostname}" exists')
+    # names and addresses come from the allocator, MACs were checked: written in bulk
+    os_id = lookup.os_(session, defaults.DEFAULT_OS).id
+    session.execute(insert(Host), [dict(name=f.host, appliance_id=app.id, os_id=os_id, rack=params.rack,
+                                        rank=ranks[f.host], cpus=1, runaction="os", installaction="install")
+                                   for f in found])
+    ids = dict(session.execute(select(Host.name, Host.id).where(Host.name.in_([f.host for f in found]))).all())
+    session.execute(insert(Interface), [dict(host_id=ids[f.host], device="eth0", mac=f.mac, ip=f.ip,
+                                             network_id=net.id, name=f.host) for f in found])
+    # the boot action now; the boot files after the commit (``write_boot_files``): the
+    # reservation is what the machine needs first
+    boot.set_hosts_boot(session, [f.host for f in found], "install" if params.install else "os", refresh=False)
     return found
+
+
+def write_boot_files(session: Session, found: list[Found]) -> None:
+    bootfiles.refresh(session, [f.host for f in found])
 
 
 def _pool_addresses(net: ipaddress.IPv4Network) -> set[str]:

@@ -172,7 +172,9 @@ def add_interface(
     name: str | None = None,
     options: str | None = None,
     channel: str | None = None,
+    refresh: bool = True,
 ) -> Interface:
+    """``refresh=False``: the caller refreshes boot files once for a batch of hosts."""
     h = _host(session, host)
     validate.name(device, "interface")
     if session.scalar(select(Interface.id).where(Interface.host_id == h.id, Interface.device == device)):
@@ -181,7 +183,7 @@ def add_interface(
     session.add(iface)
     _apply(session, h, iface, mac=mac, ip=ip, subnet=subnet, vlan=vlan, name=name)
     session.flush()
-    if iface.ip or iface.mac:  # a host set to boot gets the files its new address and MAC name
+    if refresh and (iface.ip or iface.mac):  # a host set to boot gets the files its address and MAC name
         bootfiles.refresh(session, [h.name])
     return iface
 

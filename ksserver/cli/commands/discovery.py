@@ -105,6 +105,8 @@ def _loop(listening, params: Params, ui, stop: list) -> None:
                     found.append(f)
                     marks[f.host] = "( )"
                     ui.discovered(f)
+                with transaction() as s:
+                    discovery.write_boot_files(s, new)
         if found and time.monotonic() - last_poll > 1.0:
             last_poll = time.monotonic()
             with transaction() as s:

@@ -138,3 +138,33 @@ def test_one_session_at_a_time_and_a_burst_is_named_in_order(ks, tmp_path):
         session.stop()
     assert session.events[-1]["event"] in ("closed", "discovered")
     assert ks.run("insert-ethers", "count=0").stderr.startswith("error - invalid count 0")
+
+
+def _announce(tmp_path, mac: str) -> None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.sendto(json.dumps({"mac": mac, "ip": "", "iface": "eth0"}).encode(), str(tmp_path / "run" / "discovery.sock"))
+
+
+def test_replace_remove_and_one_named_machine(ks, tmp_path):
+    ks.ok("set", "attr", "Discovery_Socket", str(tmp_path / "run" / "discovery.sock"))
+    ks.ok("add", "host", "compute-0-5")
+    ks.ok("add", "host", "interface", "compute-0-5", "eth0", "mac=52:54:00:dd:00:01", "ip=10.1.255.254",
+          "subnet=private")
+    # replace: the broken machine's name, rack and rank go to the one that takes its place
+    session = Session(ks, "replace=compute-0-5", "install=no")
+    _announce(tmp_path, "52:54:00:dd:00:02")
+    assert session.wait("discovered") == {"event": "discovered", "mac": "52:54:00:dd:00:02", "host": "compute-0-5",
+                                          "ip": "10.1.255.254"}
+    assert session.wait("closed") == {"event": "closed", "found": ["compute-0-5"]}
+    rows = json.loads(ks.ok("list", "host", "interface", "compute-0-5", "--json"))
+    assert [(r["iface"], r["mac"]) for r in rows] == [("eth0", "52:54:00:dd:00:02")]
+    # hostname= and ipaddr=: one machine, that name and address
+    session = Session(ks, "hostname=login-0-0", "ipaddr=10.1.100.1", "install=no")
+    _announce(tmp_path, "52:54:00:dd:00:03")
+    _announce(tmp_path, "52:54:00:dd:00:04")  # a second machine: not this session's
+    assert session.wait("discovered")["host"] == "login-0-0"
+    assert session.wait("closed") == {"event": "closed", "found": ["login-0-0"]}
+    assert json.loads(ks.ok("list", "host", "interface", "login-0-0", "--json"))[0]["ip"] == "10.1.100.1"
+    assert "52:54:00:dd:00:04" not in ks.ok("list", "host", "interface")
+    assert ks.ok("insert-ethers", "remove=login-0-0") == "Removed node login-0-0\n"
+    assert "login-0-0" not in ks.ok("list", "host")
