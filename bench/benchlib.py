@@ -61,3 +61,19 @@ def throwaway_postgres() -> Iterator[str]:
         subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def kea_namespace(stack, work: Path):
+    """A network namespace of the bench's own with a real Kea in it (``tests/netns.py``,
+    ``tests/kea.py``), entered on ``stack``; ``(None, None)`` unless this runs as root."""
+    if os.geteuid() != 0:
+        return None, None
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from kea import KeaServer
+    from netns import Netns
+
+    ns = stack.enter_context(Netns("10.1.1.1/16"))
+    (work / "kea").mkdir()
+    return ns, KeaServer(ns, work / "kea")

@@ -28,8 +28,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import kea_namespace  # noqa: E402
+
 KSSERVER = str(Path(sys.executable).parent / "ksserver")
 
 
@@ -49,15 +50,9 @@ def main() -> None:
     sock_path = work / "run" / "discovery.sock"
     ks("set", "attr", "Discovery_Socket", str(sock_path))
     ks("set", "attr", "tftpboot_dir", str(work / "tftp"))
-    stack = contextlib.ExitStack()
-    with stack:
-        if os.geteuid() == 0:
-            from kea import KeaServer
-            from netns import Netns
-
-            ns = stack.enter_context(Netns("10.1.1.1/16"))
-            (work / "kea").mkdir()
-            kea = KeaServer(ns, work / "kea")
+    with contextlib.ExitStack() as stack:
+        _ns, kea = kea_namespace(stack, work)
+        if kea is not None:
             for name, value in kea.attrs().items():
                 ks("set", "attr", name, value)
             print("with a real Kea: each discovered line follows its reservation's config-set")

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
-from benchlib import QueryCounter  # noqa: E402
+from benchlib import QueryCounter, kea_namespace  # noqa: E402
 from ksserver.cli import main  # noqa: E402
 from ksserver.db import session as dbsession  # noqa: E402
 
@@ -57,18 +57,10 @@ def main_() -> None:
         lines.append(f"compute-{i // 1000}-{i % 1000},compute,{i // 1000},{i % 1000},{ip},"
                      f"52:54:{(i >> 24) & 255:02x}:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x},eth0,private")
     sheet.write_text("\n".join(lines) + "\n")
-    kea = None
-    stack = contextlib.ExitStack()
-    if os.geteuid() == 0:
-        from kea import KeaServer
-        from netns import Netns
-
-        ns = stack.enter_context(Netns("10.1.1.1/16"))
-        (work / "kea").mkdir()
-        kea = KeaServer(ns, work / "kea")
-        for name, value in kea.attrs().items():
+    with contextlib.ExitStack() as stack:
+        _ns, kea = kea_namespace(stack, work)
+        for name, value in (kea.attrs() if kea else {}).items():
             run("set", "attr", name, value)
-    with stack:
         engine = dbsession.engine()
         counter = QueryCounter(engine)
         took, said = run("load", "hostfile", str(sheet), "dry-run=yes")

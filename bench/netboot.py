@@ -21,6 +21,7 @@ Each time is the median of ``--runs``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import statistics
@@ -37,12 +38,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from sqlalchemy import select  # noqa: E402
 
+from benchlib import kea_namespace  # noqa: E402
 from bootfiles import build  # noqa: E402  (bench/bootfiles.py: N hosts in bulk)
-from kea import KeaServer  # noqa: E402
 from ksserver.attrs import Level  # noqa: E402
 from ksserver.db.models import Interface  # noqa: E402
 from ksserver.services import attributes, dhcp, inventory, netboot, transaction  # noqa: E402
-from netns import Netns  # noqa: E402
 
 
 def timed(fn, runs: int) -> float:
@@ -86,10 +86,10 @@ def main() -> None:
     t = time.perf_counter()
     build(url, opts.hosts)
     print(f"{opts.hosts} hosts built in {time.perf_counter() - t:.1f} s")
-    with Netns("10.1.1.1/16") as ns:
-        kea_dir = work / "kea"
-        kea_dir.mkdir()
-        kea = KeaServer(ns, kea_dir)
+    with contextlib.ExitStack() as stack:
+        ns, kea = kea_namespace(stack, work)
+        if kea is None:
+            raise SystemExit("bench/netboot.py runs Kea in a network namespace of its own: run it as root")
         with transaction(url) as s:
             for name, value in (("tftpboot_dir", str(work / "tftp")), ("hosts_file", str(work / "hosts")),
                                 *kea.attrs().items()):

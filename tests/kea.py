@@ -47,3 +47,24 @@ class KeaServer:
                 if len(fields) > 2 and fields[3] != "0":
                     out[fields[1]] = fields[0]
         return out
+
+
+def ask(ns, tmp_path: Path, mac: str, *options: str, vendor: str | None = None) -> dict[str, str] | None:
+    """What a DHCP client (busybox udhcpc, at the far end of the namespace's veth pair) with
+    ``mac``, sending ``options`` (``-x OPT:VAL``) and ``vendor`` (option 60), is told; None
+    when nothing answers."""
+    out = tmp_path / "udhcpc.env"
+    out.unlink(missing_ok=True)
+    script = tmp_path / "udhcpc.script"
+    script.write_text(f'#!/bin/sh\n[ "$1" = bound ] && env > {out}\nexit 0\n')
+    script.chmod(0o755)
+    ns.run("ip", "link", "set", "nodeB", "address", mac)
+    args = ["busybox", "udhcpc", "-i", "nodeB", "-n", "-q", "-t", "4", "-T", "1", "-s", str(script), "-O", "bootfile"]
+    for opt in options:
+        args += ["-x", opt]
+    if vendor:
+        args += ["-V", vendor]
+    done = ns.run(*args, check=False, timeout=60)
+    if done.returncode != 0:
+        return None
+    return dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kea import KeaServer
+from kea import KeaServer, ask
 from netns import Netns
 from waiting import wait_until
 
@@ -73,17 +73,7 @@ def kea(ks, tmp_path):
 
 
 def _dhcp(ns: Netns, tmp_path: Path, mac: str) -> dict | None:
-    out = tmp_path / "lease.env"
-    out.unlink(missing_ok=True)
-    script = tmp_path / "udhcpc.sh"
-    script.write_text(f'#!/bin/sh\n[ "$1" = bound ] && env > {out}\nexit 0\n')
-    script.chmod(0o755)
-    ns.run("ip", "link", "set", "nodeB", "address", mac)
-    done = ns.run("busybox", "udhcpc", "-i", "nodeB", "-n", "-q", "-t", "4", "-T", "1", "-s", str(script),
-                  "-x", "0x5d:0000", check=False, timeout=60)
-    if done.returncode != 0:
-        return None
-    return dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+    return ask(ns, tmp_path, mac, "0x5d:0000")
 
 
 def test_an_unknown_machine_is_named_registered_and_reserved(ks, kea, tmp_path, serve):

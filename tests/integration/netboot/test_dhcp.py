@@ -17,6 +17,7 @@ import pytest
 
 from goldens import expect
 from kea import KeaServer
+from kea import ask as _ask
 from netns import Netns
 
 MAC = "52:54:00:00:00:01"
@@ -38,25 +39,6 @@ def _cluster(ks, server: KeaServer) -> None:
         ks.ok("set", "attr", name, value)
     ks.ok("add", "host", "compute-0-0")
     ks.ok("add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")
-
-
-def _ask(ns: Netns, tmp_path: Path, mac: str, *options: str, vendor: str | None = None) -> dict[str, str] | None:
-    """What a client with ``mac`` sending ``options`` is told (None: no answer)."""
-    out = tmp_path / "udhcpc.env"
-    out.unlink(missing_ok=True)
-    script = tmp_path / "udhcpc.script"
-    script.write_text(f'#!/bin/sh\n[ "$1" = bound ] && env > {out}\nexit 0\n')
-    script.chmod(0o755)
-    ns.run("ip", "link", "set", "nodeB", "address", mac)
-    args = ["busybox", "udhcpc", "-i", "nodeB", "-n", "-q", "-t", "4", "-T", "1", "-s", str(script), "-O", "bootfile"]
-    for opt in options:
-        args += ["-x", opt]
-    if vendor:
-        args += ["-V", vendor]
-    done = ns.run(*args, check=False, timeout=60)
-    if done.returncode != 0:
-        return None
-    return dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
 
 
 def test_sync_dhcp_serves_each_reserved_machine_its_address_and_boot_file(ks, kea, tmp_path):

@@ -102,20 +102,6 @@ def _pxe_shape(text):
     return [line.split()[0] for line in lines], [w.partition("=")[0] for w in append]
 
 
-@settings(max_examples=CASES, deadline=None)
-@given(name=st.sampled_from(PXE_ATTRS), value=VALUES)
-def test_pxe_files_keep_their_directives_and_words(name, value):
-    plain = _pxe_shape(pxe_text(_Action(), "10.1.255.254", demo_attrs("compute"), "tok"))
-    if _refused(name, value):
-        return
-    try:
-        text = pxe_text(_Action(), "10.1.255.254", demo_attrs("compute", **{name: value}), "tok")
-    except KsError as err:
-        assert "\n" not in err.message and f'"{name}"' in err.message
-        return
-    assert _pxe_shape(text) == plain
-
-
 def _ipxe_shape(text):
     """Each line's command, and the kernel line's argument names; nothing iPXE expands or
     chains but the next-server the script names itself."""
@@ -126,20 +112,6 @@ def _ipxe_shape(text):
     return [line.split()[0] for line in lines], [w.partition("=")[0] for w in kernel[2:]]
 
 
-@settings(max_examples=CASES, deadline=None)
-@given(name=st.sampled_from(PXE_ATTRS), value=VALUES)
-def test_ipxe_scripts_keep_their_commands_and_words(name, value):
-    plain = _ipxe_shape(ipxe_text(_Action(), "10.1.255.254", demo_attrs("compute"), "tok"))
-    if _refused(name, value):
-        return
-    try:
-        text = ipxe_text(_Action(), "10.1.255.254", demo_attrs("compute", **{name: value}), "tok")
-    except KsError as err:
-        assert "\n" not in err.message and f'"{name}"' in err.message
-        return
-    assert _ipxe_shape(text) == plain
-
-
 def _grub_shape(text):
     """Each line's command, and the linux line's argument names, as GRUB's sh-like lexer
     reads them (single quotes: every character as it is)."""
@@ -148,18 +120,25 @@ def _grub_shape(text):
     return [words[0] for words in lines], [w.partition("=")[0] for w in linux[2:]]
 
 
+BOOT_FILES = {"pxe": (pxe_text, _pxe_shape), "ipxe": (ipxe_text, _ipxe_shape), "grub": (grub_text, _grub_shape)}
+
+
+@pytest.mark.parametrize("kind", sorted(BOOT_FILES))
 @settings(max_examples=CASES, deadline=None)
 @given(name=st.sampled_from(PXE_ATTRS), value=VALUES)
-def test_grub_files_keep_their_commands_and_words(name, value):
-    plain = _grub_shape(grub_text(_Action(), "10.1.255.254", demo_attrs("compute"), "tok"))
+def test_boot_files_keep_their_commands_and_words(kind, name, value):
+    """PXE directives and append words, iPXE commands, GRUB commands and linux words: the
+    same with any value as with a plain one, or the value refused naming its attribute."""
+    render, shape = BOOT_FILES[kind]
+    plain = shape(render(_Action(), "10.1.255.254", demo_attrs("compute"), "tok"))
     if _refused(name, value):
         return
     try:
-        text = grub_text(_Action(), "10.1.255.254", demo_attrs("compute", **{name: value}), "tok")
+        text = render(_Action(), "10.1.255.254", demo_attrs("compute", **{name: value}), "tok")
     except KsError as err:
         assert "\n" not in err.message and f'"{name}"' in err.message
         return
-    assert _grub_shape(text) == plain
+    assert shape(text) == plain
 
 
 @settings(max_examples=CASES, deadline=None)
