@@ -88,12 +88,29 @@ def _apply_dhcp(ui) -> None:
 
 
 def _loop(listening, params: Params, ui, stop: list) -> None:
+    unwritten: list[Found] = []  # registered, boot files not yet written
+    try:
+        _run(listening, params, ui, stop, unwritten)
+    finally:
+        if unwritten:  # however the session ends, its machines' boot files are written
+            with transaction() as s:
+                discovery.write_boot_files(s, unwritten)
+
+
+def _run(listening, params: Params, ui, stop: list, unwritten: list[Found]) -> None:
     found: list[Found] = []
     marks: dict[str, str] = {}
     quitting = False
     last_poll = 0.0
+    since = 0.0
     while not stop:
         announced = listening.receive(0.25)
+        # boot files once a burst is over (or every 2 s during one): registrations first,
+        # as the reservation is what a machine needs first
+        if unwritten and (not announced or time.monotonic() - since > 2.0):
+            with transaction() as s:
+                discovery.write_boot_files(s, unwritten)
+            unwritten.clear()
         if announced:
             with transaction() as s, netboot.following(s) as warnings:
                 new = discovery.register(s, params, announced)
@@ -105,8 +122,9 @@ def _loop(listening, params: Params, ui, stop: list) -> None:
                     found.append(f)
                     marks[f.host] = "( )"
                     ui.discovered(f)
-                with transaction() as s:
-                    discovery.write_boot_files(s, new)
+                if not unwritten:
+                    since = time.monotonic()
+                unwritten += new
         if found and time.monotonic() - last_poll > 1.0:
             last_poll = time.monotonic()
             with transaction() as s:
@@ -116,7 +134,7 @@ def _loop(listening, params: Params, ui, stop: list) -> None:
                     marks[host] = mark
                     ui.marked(host, mark)
         pending = [f.host for f in found if marks.get(f.host) == "( )"] if params.install else []
-        enough = params.count is not None and len(found) >= params.count
+        enough = params.count is not None and len(found) >= params.count and not unwritten
         key = ui.key()
         if key == "force":
             return

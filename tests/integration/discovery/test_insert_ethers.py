@@ -137,6 +137,7 @@ def _announce(tmp_path, mac: str) -> None:
 
 def test_replace_remove_and_one_named_machine(ks, tmp_path):
     ks.ok("set", "attr", "Discovery_Socket", str(tmp_path / "run" / "discovery.sock"))
+    ks.ok("set", "attr", "tftpboot_dir", str(tmp_path / "tftp"))
     ks.ok("add", "host", "compute-0-5")
     ks.ok("add", "host", "interface", "compute-0-5", "eth0", "mac=52:54:00:dd:00:01", "ip=10.1.255.254",
           "subnet=private")
@@ -148,6 +149,9 @@ def test_replace_remove_and_one_named_machine(ks, tmp_path):
     assert session.wait("closed") == {"event": "closed", "found": ["compute-0-5"]}
     rows = json.loads(ks.ok("list", "host", "interface", "compute-0-5", "--json"))
     assert [(r["iface"], r["mac"]) for r in rows] == [("eth0", "52:54:00:dd:00:02")]
+    # its boot files are written before the session ends (after the burst: reservations first)
+    assert "localboot" in (tmp_path / "tftp" / "pxelinux.cfg" / "0A01FFFE").read_text()
+    assert (tmp_path / "tftp" / "grub" / "system" / "52:54:00:dd:00:02").exists()
     # hostname= and ipaddr=: one machine, that name and address
     session = Session(ks, "hostname=login-0-0", "ipaddr=10.1.100.1", "install=no")
     _announce(tmp_path, "52:54:00:dd:00:03")
