@@ -28,6 +28,7 @@ Contexts:
   (command chaining) are refused.
 * GRUB script line (``grub_words``): a boot line whose words holding GRUB's metacharacters
   are single-quoted; a single quote is refused.
+* hosts file (``hosts_word``): a name is one word.
 * key:value file — site.attrs (``key_value``): one line per key, so a value's lines are
   joined with spaces (as the original did).
 * DHCP configuration: Kea's is JSON, written by ``json.dumps`` (a value cannot leave its
@@ -132,6 +133,12 @@ def grub_words(text: str, what: str) -> str:
     boot_line(text, what)
     _refuse(re.compile("'"), text, what + " holds {char}, which a GRUB script line cannot carry")
     return " ".join(f"'{w}'" if _GRUB_ACTS.search(w) else w for w in text.split())
+
+
+def hosts_word(text: str, what: str) -> str:
+    """A name in a hosts file (``/etc/hosts``: address, then names, white space between):
+    one word, nothing a resolver would read as another field or line."""
+    return _refuse(_SPACE_OR_CONTROL, text, what + " holds {char}: a hosts-file name is one word")
 
 
 def key_value(text: str) -> str:

@@ -256,5 +256,10 @@ _STATE = select(
 ).where(InventoryRevision.id == 1)
 
 
+def revision(db: Session | Connection) -> int:
+    """The inventory revision alone (a command compares it before and after itself)."""
+    return db.execute(select(InventoryRevision.value).where(InventoryRevision.id == 1)).scalar_one()
+
+
 def serving_state(db: Session | Connection) -> ServingState:
     return ServingState(*db.execute(_STATE).one())

@@ -84,9 +84,8 @@ def default_bootactions(site: dict[str, str], arch: str) -> list[tuple[str, str,
 
 
 def tree_url(attrs: dict[str, str], name: str, arch: str) -> str:
-    host = attrs.get("Kickstart_PrivateKickstartHost") or attrs.get("Kickstart_PrivateAddress") or "localhost"
-    base = (attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
-    return f"http://{host}/{base}/{name}/{arch}"
+    """Where the install server serves the tree ``name`` (``services.distros``)."""
+    return f"{bootfiles.install_base(attrs)}/{name}/{arch}"
 
 
 def bootactions_for(name: str, kernel: str, initrd: str, url: str) -> list[tuple[str, str, str, str]]:

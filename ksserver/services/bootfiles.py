@@ -101,11 +101,17 @@ def _checked(name: str, value: str) -> str:
     return value
 
 
-def kickstart_url(attrs: dict[str, str]) -> str:
+def install_base(attrs: dict[str, str]) -> str:
+    """``http://<kickstart host>/<basedir>``: where installers reach this frontend — the
+    kickstart, the iPXE script, the trees all hang below it (one rule for all of them)."""
     host = _word(attrs, "Kickstart_PrivateKickstartHost") or _word(attrs, "Kickstart_PrivateAddress", "localhost")
     base = _word(attrs, "Kickstart_PrivateKickstartBasedir", "install").strip("/")
+    return f"http://{host}/{base}"
+
+
+def kickstart_url(attrs: dict[str, str]) -> str:
     cgi = _word(attrs, "Kickstart_PrivateKickstartCGI", "sbin/kickstart.cgi").strip("/")
-    return f"http://{host}/{base}/{cgi}"
+    return f"{install_base(attrs)}/{cgi}"
 
 
 # the attributes a boot file reads (copied out of each host's resolution, nothing more)

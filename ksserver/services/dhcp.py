@@ -6,7 +6,7 @@ Rule: one plan (``plan``) — the managed subnets and one reservation per interf
 MAC and an address on them — and two renderings of it. A managed network is one on which
 this frontend has an address, but ``public``. There is no dynamic pool: only machines in
 the inventory get an answer (discovery opens a pool of its own). The boot file a machine
-gets depends on what asks (``LOADERS``): iPXE already running is sent to its HTTP script
+gets depends on what asks (``CLASSES``): iPXE already running is sent to its HTTP script
 (``/install/boot/ipxe``), UEFI firmware and BIOS PXE ROMs get iPXE over TFTP. A candidate
 is checked by the plan first (every conflict named by host) and then by Kea
 (``config-test``); only then applied (``config-set``, ``config-write``).
@@ -28,7 +28,7 @@ from ksserver import outputs
 from ksserver.db import queries
 from ksserver.db.models import Host, Interface, Network
 from ksserver.errors import KsError
-from ksserver.services import selection
+from ksserver.services import bootfiles, selection
 
 DEFAULT_SOCKET = "/run/kea/kea4-ctrl-socket"  # Debian's kea-dhcp4.conf names this one
 DEFAULT_LEASE = 1200  # the original's default-lease-time
@@ -37,7 +37,7 @@ DEFAULT_LEASE = 1200  # the original's default-lease-time
 #: evaluated in this order and the first match gives the boot file: iPXE sends user class
 #: "iPXE" whatever firmware runs it, so it comes first and gets its script's URL; UEFI HTTP
 #: boot gets iPXE's EFI binary over HTTP (``/install/boot/ipxe.efi``), which then asks again.
-LOADERS = (
+CLASSES = (
     ("ipxe", "option[77].hex == 'iPXE'", None, None),
     ("uefi-http", "substring(option[60].hex,0,10) == 'HTTPClient'", None, None),
     ("uefi-x64", "option[93].hex == 0x0007 or option[93].hex == 0x0009", "snponly.efi", "Dhcp_UefiLoader"),
@@ -84,10 +84,9 @@ class Plan:
 
     def boot_url(self, subnet: Subnet) -> str:
         """The iPXE script's URL, reached on ``subnet``'s side of this frontend."""
-        host = self.attrs.get("Kickstart_PrivateKickstartHost") if subnet.name == "private" else None
-        base = (self.attrs.get("Kickstart_PrivateKickstartBasedir") or "install").strip("/")
-        url = f"http://{host or subnet.server}/{base}/boot/ipxe"
-        return outputs.boot_word(url, 'the iPXE script URL (attribute "Kickstart_PrivateKickstartHost")')
+        attrs = self.attrs if subnet.name == "private" else {**self.attrs,
+                                                             "Kickstart_PrivateKickstartHost": subnet.server}
+        return f"{bootfiles.install_base(attrs)}/boot/ipxe"
 
 
 def plan(session: Session) -> Plan:
@@ -201,7 +200,7 @@ def kea_config(plan: Plan) -> dict:
     script = plan.boot_url(next((s for s in plan.subnets if s.name == "private"), plan.subnets[0])) \
         if plan.subnets else None
     classes = []
-    for name, test, default, attr in LOADERS:
+    for name, test, default, attr in CLASSES:
         cls: dict = {"name": name, "test": test}
         loader = _loader(plan.attrs, attr, default) if attr else script
         if name == "uefi-http" and script:

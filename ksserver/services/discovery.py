@@ -40,7 +40,7 @@ from ksserver.attrs import defaults
 from ksserver.db import queries
 from ksserver.db.models import Host, InstallEvent, Interface
 from ksserver.errors import KsError
-from ksserver.services import allocation, boot, bootfiles, lookup, selection, validate
+from ksserver.services import allocation, boot, lookup, selection, validate
 
 LOCK, STATE = "insert-ethers.lock", "insert-ethers.json"
 DEFAULT_SOCKET = "/run/ksserver/discovery.sock"
@@ -269,14 +269,10 @@ def register(session: Session, params: Params, announced: list[dict]) -> list[Fo
     ids = dict(session.execute(select(Host.name, Host.id).where(Host.name.in_([f.host for f in found]))).all())
     session.execute(insert(Interface), [dict(host_id=ids[f.host], device="eth0", mac=f.mac, ip=f.ip,
                                              network_id=net.id, name=f.host) for f in found])
-    # the boot action now; the boot files after the commit (``write_boot_files``): the
-    # reservation is what the machine needs first
+    # the boot action now; the boot files after the commit (``bootfiles.refresh``, by the
+    # session's loop): the reservation is what the machine needs first
     boot.set_hosts_boot(session, [f.host for f in found], "install" if params.install else "os", refresh=False)
     return found
-
-
-def write_boot_files(session: Session, found: list[Found]) -> None:
-    bootfiles.refresh(session, [f.host for f in found])
 
 
 def _pool_addresses(net: ipaddress.IPv4Network) -> set[str]:

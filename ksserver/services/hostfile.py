@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ksserver.attrs import defaults
+from ksserver.db import queries
 from ksserver.db.models import OS, Appliance, Bootaction, Host, Interface, Network
 from ksserver.errors import KsError, Problems
 from ksserver.services import allocation, bootfiles, selection, validate
@@ -282,8 +283,9 @@ def _apply(session: Session, hosts: list[Sheet], planned: Planned, mode: str) ->
             for h in planned.new_hosts]
     for chunk in range(0, len(rows), 5000):
         session.execute(insert(Host), rows[chunk:chunk + 5000])
-    ids = dict(session.execute(select(Host.name, Host.id).where(Host.name.in_([h.name for h in hosts]))).all()) \
-        if len(hosts) < 30000 else dict(session.execute(select(Host.name, Host.id)).all())
+    ids: dict[str, int] = {}
+    for chunk in queries.chunks([h.name for h in hosts]):
+        ids.update(session.execute(select(Host.name, Host.id).where(Host.name.in_(chunk))).all())
     for h in planned.old_hosts:
         values = {k: v for k, v in (("appliance_id", app_id(h.appliance) if h.appliance else None), ("rack", h.rack),
                                     ("rank", h.rank), ("installaction", h.installaction),

@@ -23,9 +23,10 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ksserver import outputs
 from ksserver.db import queries
 from ksserver.db.models import Host, Interface, Network
 from ksserver.services import bootfiles, dhcp
@@ -71,15 +72,11 @@ def apply_dhcp(session: Session, kea: dhcp.Kea | None = None, *, always: bool = 
     return dhcp.apply_candidate(plan, candidate, kea)
 
 
-def revision(session: Session) -> int:
-    return session.execute(text("SELECT value FROM inventory_revision WHERE id = 1")).scalar_one()
-
-
 @contextmanager
 def following(session: Session):
     """Around a command: yields the list its DHCP warnings land in (see ``after_change``)."""
     warnings: list[str] = []
-    before = revision(session)
+    before = queries.revision(session)
     yield warnings
     warnings += after_change(session, before)
 
@@ -87,7 +84,7 @@ def following(session: Session):
 def after_change(session: Session, before: int) -> list[str]:
     """Re-apply DHCP if the command changed the inventory (``before``: the revision when
     it began); warnings for the user. Kea's refusal raises (the command is undone)."""
-    if revision(session) == before:
+    if queries.revision(session) == before:
         return []
     attrs = queries.global_attrs(session)
     hosts = Path(attrs.get("hosts_file") or "/etc/hosts")
@@ -156,6 +153,7 @@ def hosts_file(session: Session) -> str:
         name = host if network == "private" else (iname or f"{host}-{device}")
         short = name.split(".")[0]
         full = name if "." in name else f"{name}.{zone}" if zone else name
+        outputs.hosts_word(full, f"host {host} interface {device}: its name on network {network}")
         lines.append(f"{ip}\t{full}" + (f" {short}" if full != short else ""))
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,7 @@ import time
 
 from ksserver import __version__
 from ksserver.errors import KsError
-from ksserver.services import discovery, netboot, transaction
+from ksserver.services import bootfiles, discovery, netboot, transaction
 from ksserver.services.discovery import Found, Params
 from ksserver.truth import is_yes
 
@@ -94,7 +94,7 @@ def _loop(listening, params: Params, ui, stop: list) -> None:
     finally:
         if unwritten:  # however the session ends, its machines' boot files are written
             with transaction() as s:
-                discovery.write_boot_files(s, unwritten)
+                bootfiles.refresh(s, [f.host for f in unwritten])
 
 
 def _run(listening, params: Params, ui, stop: list, unwritten: list[Found]) -> None:
@@ -109,7 +109,7 @@ def _run(listening, params: Params, ui, stop: list, unwritten: list[Found]) -> N
         # as the reservation is what a machine needs first
         if unwritten and (not announced or time.monotonic() - since > 2.0):
             with transaction() as s:
-                discovery.write_boot_files(s, unwritten)
+                bootfiles.refresh(s, [f.host for f in unwritten])
             unwritten.clear()
         if announced:
             with transaction() as s, netboot.following(s) as warnings:
