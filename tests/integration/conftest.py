@@ -71,18 +71,35 @@ def start_server(home, *args: str, extra_env: dict | None = None) -> Server:
         stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
+    tls = any(a.startswith("certfile=") for a in args)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"ksserver serve exited: {log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.05)
+        if _answers(port, tls):
+            break
+        time.sleep(0.05)
     else:
         proc.kill()
-        raise AssertionError(f"ksserver serve did not listen: {log.read_text()}")
+        raise AssertionError(f"ksserver serve did not answer: {log.read_text()}")
     return Server(home, port, proc, log)
+
+
+def _answers(port: int, tls: bool) -> bool:
+    """Whether the server answers HTTP on ``port`` — any status will do. A bare TCP connect
+    is not enough: connecting to a free port of the ephemeral range from loopback can
+    connect the socket to itself (TCP simultaneous open), and a test then talked to nothing."""
+    import ssl
+
+    conn = (http.client.HTTPSConnection("127.0.0.1", port, timeout=2, context=ssl._create_unverified_context())
+            if tls else http.client.HTTPConnection("127.0.0.1", port, timeout=2))
+    try:
+        conn.request("GET", "/install/sbin/site.attrs")
+        conn.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
 
 
 @pytest.fixture
