@@ -6,7 +6,7 @@ connections, its exit status — only forked from a process that has already imp
 ksserver. This is Mercurial's ``chg`` design: the first command of a home runs as usual and
 starts the resident in the background; later ones hand their command line and their three
 file descriptors to it over a Unix socket in the home (``cli.sock``, owner only, the peer's
-uid checked), and it forks one child per command. The resident holds no database connection
+uid and namespaces checked), and it forks one child per command. The resident holds no database connection
 (a child opens its own), stops after ``KSSERVER_RESIDENT_IDLE`` seconds without a command
 (default 600) or when its socket is gone, and refuses to serve once any file it imported
 has changed (an upgrade), so a command never runs old code. ``KSSERVER_RESIDENT=no`` turns
@@ -32,11 +32,22 @@ def _home() -> str:
     return os.environ.get("KSSERVER_HOME") or os.path.join(os.path.expanduser("~"), ".ksserver")
 
 
+_NAMESPACES = ("net", "mnt", "uts", "ipc", "pid", "user")
+
+
 def _identity() -> dict:
-    """What must match for a resident to run this caller's commands."""
+    """What must match for a resident to run this caller's commands: the same installation,
+    and the same namespaces (a command run under ``ip netns exec`` must make its links,
+    bind its sockets and start its VMs in that namespace, not in the resident's)."""
     import ksserver
 
-    return {"python": sys.executable, "package": ksserver.__file__}
+    spaces = {}
+    for kind in _NAMESPACES:
+        try:
+            spaces[kind] = os.readlink(f"/proc/self/ns/{kind}")
+        except OSError:
+            spaces[kind] = None
+    return {"python": sys.executable, "package": ksserver.__file__, "namespaces": spaces}
 
 
 # --- the caller's side ----------------------------------------------------------------------

@@ -37,6 +37,7 @@ from ksserver.power.ops import (
     stop_vm,
     vm_state,
 )
+from ksserver.power.plumbing import NetlinkPlumbing, Plumbing, SshPlumbing
 from ksserver.power.progress import Progress, ProgressRenderer
 from ksserver.power.transport import LocalCopyTransport, SshTransport, Transport
 from ksserver.power.xencfg import XenVmConfig, render_xen_config
@@ -45,7 +46,7 @@ __all__ = [
     "ACTIVE", "CRASHED", "DEFAULT_URI_TEMPLATE", "HAVE_DEFINE_VALIDATE", "NOSTATE",
     "PAUSED", "SHUTDOWN", "SHUTOFF", "STATES",
     "Boot", "Disk", "DomainSpec", "HypervisorDriver", "Interface", "LibvirtDriver",
-    "LocalCopyTransport", "MoveResult", "Power", "Progress", "ProgressRenderer", "SshTransport",
+    "LocalCopyTransport", "MoveResult", "NetlinkPlumbing", "Plumbing", "Power", "Progress", "ProgressRenderer", "SshPlumbing", "SshTransport",
     "Transport", "XenVmConfig",
     "close_all", "ensure_disks", "move_vm", "pause_vm", "render_domain_xml", "render_xen_config",
     "restore_vm", "resume_vm", "save_vm", "start_vm", "stop_vm", "uri_for", "vm_state",

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ksserver.power.driver import HypervisorDriver, LibvirtDriver
+from ksserver.power.fakes import RecordingPlumbing
+from ksserver.power.plumbing import NetlinkPlumbing, Plumbing, SshPlumbing
 from ksserver.power.transport import LocalCopyTransport, SshTransport, Transport
 
 _REMOTE = re.compile(r"[a-z0-9+]+://([^/]*)/")
@@ -21,18 +23,31 @@ def libvirt_driver(container: str, uri: str) -> HypervisorDriver:
     return LibvirtDriver(uri, host=container)
 
 
-def transport_for(_container: str, uri: str) -> Transport:
-    """A hypervisor URI without a remote host (``test:///…``, ``qemu:///system``) runs on
-    this machine, so its files are local; otherwise files move over ssh."""
+def is_local(uri: str) -> bool:
+    """A hypervisor URI without a remote host (``test:///…``, ``qemu:///system``,
+    ``qemu:///embed?root=…``) is this machine."""
     host = _REMOTE.match(uri)
-    if uri.startswith("test:") or (host and host.group(1) in ("", "localhost")):
-        return LocalCopyTransport()
-    return SshTransport()
+    return uri.startswith("test:") or bool(host and host.group(1) in ("", "localhost"))
+
+
+def transport_for(_container: str, uri: str) -> Transport:
+    """Files of a local container are local; otherwise they move over ssh."""
+    return LocalCopyTransport() if is_local(uri) else SshTransport()
+
+
+def plumbing_for(container: str, uri: str) -> Plumbing:
+    """A container's VLAN bridges: over netlink here, over ssh on another machine; none
+    for libvirt's test driver, whose VMs have no NICs to plug in."""
+    if uri.startswith("test:"):
+        return RecordingPlumbing(container)
+    return NetlinkPlumbing(container) if is_local(uri) else SshPlumbing(container)
 
 
 @dataclass
 class Power:
-    """``driver_factory(container, uri)`` and ``transport_factory(container, uri)``."""
+    """``driver_factory(container, uri)``, ``transport_factory(container, uri)`` and
+    ``plumbing_factory(container, uri)``."""
 
     driver_factory: Callable[[str, str], HypervisorDriver] = libvirt_driver
     transport_factory: Callable[[str, str], Transport] = transport_for
+    plumbing_factory: Callable[[str, str], Plumbing] = plumbing_for

@@ -19,7 +19,7 @@ from ksserver.templating import render
 DOMAIN_TYPES = ("xen", "kvm", "qemu")
 VIRT_TYPES = ("para", "hvm")
 INTERFACE_KINDS = ("bridge", "network", "direct", "user")
-BOOT_MODES = ("install", "os")
+BOOT_MODES = ("install", "os", "network")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class Disk:
 class Boot:
     """``install``: boot ``kernel``/``initrd`` with ``cmdline`` directly (the install
     bootaction; ``file://`` URLs become local paths on the container); ``os``: boot the
-    first disk (``bootloader`` for Xen para, e.g. pygrub)."""
+    first disk (``bootloader`` for Xen para, e.g. pygrub); ``network``: boot the network
+    (PXE), then the first disk (fully virtualised only)."""
 
     mode: str = "os"
     kernel: str = ""
@@ -148,7 +149,9 @@ def domain_context(spec: DomainSpec) -> dict:
         raise KsError(f"memory and cpus of VM {name} must be positive")
     boot = spec.boot
     if boot.mode not in BOOT_MODES:
-        raise KsError(f"invalid boot mode ({boot.mode}) for VM {name}: must be install or os")
+        raise KsError(f"invalid boot mode ({boot.mode}) for VM {name}: must be install, os or network")
+    if boot.mode == "network" and virt != "hvm":
+        raise KsError(f"VM {name} boots from the network: that needs virt-type hvm")
     kernel = initrd = cmdline = ""
     if boot.mode == "install":
         kernel = local_path(boot.kernel, "install kernel", name)
@@ -201,6 +204,7 @@ def domain_context(spec: DomainSpec) -> dict:
         "mem_mb": mem,
         "cpus": cpus,
         "install": boot.mode == "install",
+        "network": boot.mode == "network",
         "kernel": kernel,
         "initrd": initrd,
         "cmdline": cmdline,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ksserver.errors import KsError
+from ksserver.vm import vlan_devices
 
 DRIVER_OPERATIONS = (
     "define", "start", "stop", "pause", "resume", "save", "restore",
@@ -126,3 +127,25 @@ class FakeRunner:
                 return runner.spawn_err
 
         return _P()
+
+
+class RecordingPlumbing:
+    """For tests of the service layer: remembers which bridges exist, touches no kernel."""
+
+    def __init__(self, host: str = "localhost", fail: str | None = None):
+        self.host = host
+        self.fail = fail
+        self.bridges: dict[str, bool] = {}  # bridge → has an uplink
+        self.calls: list[tuple] = []
+
+    def ensure_vlan(self, parent: str, vlan: int, uplink: bool = True) -> str:
+        self.calls.append(("ensure", parent, int(vlan), uplink))
+        if self.fail:
+            raise KsError(self.fail)
+        link, bridge = vlan_devices(parent, vlan)
+        self.bridges[bridge] = self.bridges.get(bridge, False) or uplink
+        return bridge
+
+    def remove_vlan(self, parent: str, vlan: int) -> None:
+        self.calls.append(("remove", parent, int(vlan)))
+        self.bridges.pop(vlan_devices(parent, vlan)[1], None)

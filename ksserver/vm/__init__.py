@@ -25,7 +25,7 @@ from ksserver.vm.mac import (
 )
 from ksserver.vm.naming import vm_name, choose_vm_name
 from ksserver.vm.placement import round_robin
-from ksserver.vm.vlan import VLAN_MAX, VLAN_MIN, choose_vlan, next_free_vlan
+from ksserver.vm.vlan import VLAN_MAX, VLAN_MIN, choose_vlan, next_free_vlan, vlan_devices
 
 __all__ = [
     "DiskSpec",
@@ -47,5 +47,6 @@ __all__ = [
     "parse_mac",
     "parse_size_mb",
     "round_robin",
+    "vlan_devices",
     "vm_name",
 ]

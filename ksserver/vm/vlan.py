@@ -62,3 +62,24 @@ def choose_vlan(in_use: Iterable[object], requested: object = None) -> int:
     if v in used:
         raise KsError(f"vlan {v} is already in use")
     return v
+
+
+#: Linux limits interface names to 15 characters (IFNAMSIZ − 1)
+IFNAME_MAX = 15
+
+
+def vlan_devices(parent: str, vlan: object) -> tuple[str, str]:
+    """(the VLAN link, its bridge) on a container for VLAN ``vlan`` over its device
+    ``parent``: the original's ``<dev>.<vlan>`` and ``xenbr.<dev>.<vlan>``, or, where a
+    name would not fit Linux's 15 characters, ``vl<vlan>`` / ``vmbr<vlan>`` (one parent
+    carries a container's private network, so the VLAN id alone is unique there)."""
+    v = _as_vlan(vlan)
+    parent = (parent or "").strip()
+    if not parent or any(c in parent for c in "/ \t\n:") or len(parent) > IFNAME_MAX:
+        raise KsError(f"invalid network device name ({parent!r}) for vlan {v}")
+    link, bridge = f"{parent}.{v}", f"xenbr.{parent}.{v}"
+    if len(link) > IFNAME_MAX:
+        link = f"vl{v}"
+    if len(bridge) > IFNAME_MAX:
+        bridge = f"vmbr{v}"
+    return link, bridge

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import libvirt
 import pytest
+from lxml import etree
 from libvirt_env import E2E_USER, remove_paths
 from waiting import wait_until
 
@@ -100,10 +101,7 @@ def test_vm_installs_lights_out_from_ksserver(installer_image, libvirt_env, e2e_
         ks_url = f"http://10.0.2.2:{port}/install/sbin/kickstart.cgi"
         cli("add", "bootaction", "action=install vm e2e", f"kernel=file://{kernel}", f"ramdisk=file://{initrd}",
             f"args=console=ttyS0 panic=1 ks={ks_url}")
-        cli("add", "bootaction", "action=install vm e2e hold", f"kernel=file://{kernel}", f"ramdisk=file://{initrd}",
-            f"args=console=ttyS0 panic=1 ks={ks_url} ks.hold=300")
         cli("set", "host", "installation", "frontend-0-0-0", "action=install vm e2e")
-        cli("set", "host", "installation", "hosted-vm-0-0-0", "action=install vm e2e hold")
         # lights-out: the VM frontend's own attributes and rolls, as in the seed
         cli("set", "host", "attr", "vi-1", "Kickstart_PublicHostname", "vi-1.rocksclusters.org")
         cli("set", "host", "attr", "vi-1", "Kickstart_PublicKickstartHost", "bayou.rocksclusters.org")
@@ -153,7 +151,10 @@ def test_vm_installs_lights_out_from_ksserver(installer_image, libvirt_env, e2e_
             urllib.request.urlopen(f"http://127.0.0.1:{port}/install/sbin/kickstart.cgi?token={token}", timeout=10)
         assert refused.value.code == 403
 
-        # the rest of the life cycle on a running guest (the compute holds before powering off)
+        # the rest of the life cycle on a running guest: the compute boots the network (its
+        # cluster's own frontend installs it), finds no boot file there and keeps trying
+        assert [b.get("dev") for b in etree.fromstring(cli("report", "host", "vm", "config", "hosted-vm-0-0-0")
+                                                       .encode()).iterfind("os/boot")] == ["network", "hd"]
         cli("start", "host", "vm", "hosted-vm-0-0-0")
         assert cli.status("hosted-vm-0-0-0") == "active"
         cli("pause", "host", "vm", "hosted-vm-0-0-0")

@@ -98,6 +98,25 @@ def test_the_resident_gives_way_when_its_code_changes(ks):
     os.kill(new, signal.SIGTERM)
 
 
+def test_a_caller_in_another_network_namespace_runs_its_command_itself(ks):
+    """A command under ``ip netns exec`` (``unshare -n`` here) must see that namespace: its
+    links, its sockets, its VMs; the resident, outside it, must not run it."""
+    _run(ks, "list", "host")
+    pid = _resident_pid(ks)
+    try:
+        env = _env(ks, PYTHONPROFILEIMPORTTIME="1")
+        done = subprocess.run(["unshare", "--net", EXE, "list", "host"], env=env, capture_output=True, text=True)
+        if ks.backend == "postgresql":  # the server listens on the host's loopback: not in an empty namespace
+            assert done.returncode == 1 and "Network is unreachable" in done.stderr, done.stderr[-2000:]
+        else:
+            assert done.returncode == 0 and "Frontend" in done.stdout, done.stderr[-2000:]
+        assert "sqlalchemy" in done.stderr, "the resident ran a command from another network namespace"
+        assert _alive(pid)  # and it stays for the callers it can serve
+        assert not [i for i in _run(ks, "list", "host", PYTHONPROFILEIMPORTTIME="1")[3] if "sqlalchemy" in i]
+    finally:
+        os.kill(pid, signal.SIGTERM)
+
+
 def test_no_resident_for_a_home_that_does_not_exist(tmp_path):
     home = tmp_path / "never"
     env = {**os.environ, "KSSERVER_HOME": str(home)}

@@ -228,8 +228,11 @@ COMMANDS: tuple[C, ...] = (
       "host"),
     C("report host vm config", "vms:report_host_vm_config", "The libvirt domain XML that `start host vm` defines.",
       "host"),
-    C("start host vm", "vms:start_host_vm", "Define and boot VMs (the install kernel while set to install, else the "
-      "disk).", "host+", power=True, aliases=("create host vm",)),
+    C("start host vm", "vms:start_host_vm", "Define and boot VMs: a frontend VM from the install kernel while set to "
+      "install, else its disk; other fully virtualised VMs the network, then their disk. Makes the bridges of the "
+      "VLANs their NICs join first.", "host+", power=True, aliases=("create host vm",)),
+    C("sync host vlan", "vms:sync_host_vlan", "Make the bridges (and 802.1Q links, unless vm_vlan_uplink=no) of the "
+      "virtual-cluster VLANs the hosts carry (every such host when none is named).", "host*", power=True),
     C("stop host vm", "vms:stop_host_vm", "Destroy VMs: pull the power cord.", "host+", power=True),
     C("pause host vm", "vms:pause_host_vm", "Keep VMs in memory but stop scheduling them.", "host+", power=True),
     C("resume host vm", "vms:resume_host_vm", "Resume paused VMs.", "host+", power=True),

@@ -55,6 +55,10 @@ def start_host_vm(session, host, power):
     vms.start_vms(session, host, power)
 
 
+def sync_host_vlan(session, host, power):
+    return Table(["HOST", "VLAN", "BRIDGE"], vms.sync_host_vlan(session, host, power))
+
+
 def stop_host_vm(session, host, power):
     vms.stop_vms(session, host, power)
 

@@ -22,6 +22,7 @@ from ksserver.db import queries
 from ksserver.db.models import Appliance, GlobalAttr, Host, Interface, Network, VMDisk, VMNode
 from ksserver.errors import KsError
 from ksserver.services import attributes, boot, lookup, selection, validate
+from ksserver.services.vms import vlans as vlan_devices
 from ksserver.services.vms.drivers import Drivers, state_of
 from ksserver.services.vms.lifecycle import remove_vm_domains
 from ksserver.services.vms.records import disk_dirs, disk_kind, number, physical_frontend, vm_infos, vm_of
@@ -290,6 +291,11 @@ def remove_cluster(session: Session, frontends: Sequence[str], power: hv.Power) 
         records = selection.select_hosts(session, [], change=False)
         recs = [r for r in records if r.id in vm_ids]
         remove_vm_domains(session, recs, power)
+        carriers = {
+            h: [v for v in vs if v in vlans]
+            for h, vs in vlan_devices.carried(session, list(session.scalars(
+                select(Interface.host_id).where(Interface.vlan.in_(vlans), Interface.host_id.not_in(vm_ids))))).items()
+        } if vlans else {}
         if vlans:
             # the VLAN devices on physical hosts (VMs' own interfaces go with the VMs)
             session.execute(
@@ -301,6 +307,8 @@ def remove_cluster(session: Session, frontends: Sequence[str], power: hv.Power) 
             session.delete(session.get(Host, r.id))
             removed.append(r.name)
         session.flush()
+        # and their bridges on those hosts, last: the rows said where they are
+        vlan_devices.remove(session, Drivers(session, power), {h: vs for h, vs in carriers.items() if vs})
     return removed
 
 

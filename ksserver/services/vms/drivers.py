@@ -48,6 +48,9 @@ class Drivers:
     def transport(self, host_id: int) -> hv.Transport:
         return self.power.transport_factory(self._name(host_id), self.uri(host_id))
 
+    def plumbing(self, host_id: int) -> hv.Plumbing:
+        return self.power.plumbing_factory(self._name(host_id), self.uri(host_id))
+
     def _name(self, host_id: int) -> str:
         self.prime([host_id])
         return self.names[host_id]

@@ -24,7 +24,8 @@ from ksserver.errors import KsError
 from ksserver.services import attributes, selection
 from ksserver.services.vms.drivers import Drivers
 from ksserver.services.vms.records import VMInfo, disk_dirs, disk_kind, select_vms, vm_infos, vm_of
-from ksserver.services.vms.specs import disk_specs, domain_spec, load
+from ksserver.services.vms import vlans
+from ksserver.services.vms.specs import disk_specs, domain_spec, load, vlan_ports
 
 
 def remove_vm_domains(session: Session, records: Sequence[HostRecord], power: hv.Power) -> list[str]:
@@ -63,10 +64,14 @@ def start_vms(session: Session, selectors: Sequence[str], power: hv.Power) -> li
     drivers = Drivers(session, power)
     drivers.prime({v.physnode_id for v in vms})
     started: list[tuple[hv.HypervisorDriver, str]] = []
+    plumbed: set[tuple[int, int]] = set()
     try:
         for info in vms:
             b = load(session, info)
             spec = domain_spec(session, b)
+            need = [v for v in vlan_ports(b) if (info.physnode_id, v) not in plumbed]
+            vlans.ensure(session, drivers, info.physnode_id, need)
+            plumbed.update((info.physnode_id, v) for v in need)
             d = drivers.driver(info.physnode_id)
             transport, container = drivers.transport(info.physnode_id), drivers._name(info.physnode_id)
             images = [(s.path, disk) for s, disk in zip(disk_specs(b), b.disks) if s.vbd_type != "phy"]

@@ -92,46 +92,83 @@ def xen_config(session: Session, host: str) -> str:
     return hv.render_xen_config(cfg)
 
 
-def _bridge(dev_by_host: dict, physnode_id: int, iface: Interface, private_id: int | None) -> str:
-    if iface.vlan:
-        dev = dev_by_host.get((physnode_id, private_id)) or "eth0"
-        return f"xenbr.{dev}.{iface.vlan}"
-    dev = dev_by_host.get((physnode_id, iface.network_id)) or "eth0"
-    return f"xenbr.{dev}"
+@dataclass
+class Devices:
+    """A container's network devices, as its interface rows say."""
+
+    plain: dict[int | None, str]  # network id → its first plain device there
+    vlan_nets: dict[int, int | None]  # VLAN id → network of its interface carrying it
+    private: int | None
+
+    def on(self, network_id: int | None) -> str:
+        return self.plain.get(network_id) or "eth0"
+
+    def parent(self, vlan: int) -> str:
+        """The device a VLAN rides on: the plain device on the network of the interface
+        carrying that VLAN (the original's rule), else on the private network."""
+        return self.on(self.vlan_nets.get(vlan, self.private))
+
+
+def devices(session: Session, container_id: int) -> Devices:
+    plain: dict[int | None, str] = {}
+    vlan_nets: dict[int, int | None] = {}
+    for net_id, dev, vlan_id in session.execute(
+        select(Interface.network_id, Interface.device, Interface.vlan)
+        .where(Interface.host_id == container_id)
+        .order_by(Interface.device)
+    ):
+        if vlan_id:
+            vlan_nets.setdefault(vlan_id, net_id)
+        elif not dev.startswith("vlan"):
+            plain.setdefault(net_id, dev)
+    return Devices(plain, vlan_nets, session.scalar(select(Network.id).where(Network.name == "private")))
+
+
+def vlan_ports(b: VMBoot) -> list[int]:
+    """The VLANs whose bridges a VM's NICs join on its container (none unless
+    ``vm_network`` is ``bridge``)."""
+    if (b.attrs.get("vm_network") or "bridge").strip() != "bridge":
+        return []
+    return sorted({i.vlan for i in b.ifaces if i.mac and i.vlan})
+
+
+def _boot(session: Session, b: VMBoot, domain_type: str) -> hv.Boot:
+    """A frontend VM installs from the kernel on its command line (the physical frontend
+    installs it); any other fully virtualised VM boots the network, then its disk: its
+    installs come from whichever frontend answers DHCP on its network (a virtual cluster's
+    own frontend), as the original's KVM roll did. Paravirtualised Xen VMs have no network
+    boot and keep the install kernel."""
+    info = b.info
+    hvm = (info.virt_type or ("para" if domain_type == "xen" else "hvm")) == "hvm"
+    if hvm and info.appliance != "frontend":
+        return hv.Boot("network")
+    if b.host.boot_action != "install":
+        return hv.Boot("os")
+    ba = _bootaction(session, b.host.installaction, info.name, "install")
+    if ba is None:
+        raise KsError(f"VM {info.name} is set to install but has no install action")
+    cmdline = bootfiles.install_args(ba.args, b.host.install_token, _ks_url(b.attrs))
+    extra = " ".join(f"{k}={v}" for k, v in _network_suffix(b).items() if v)
+    cmdline = f"{cmdline} {extra}".strip() if extra else cmdline
+    return hv.Boot("install", ba.kernel or "", ba.ramdisk or "", cmdline)
 
 
 def domain_spec(session: Session, b: VMBoot) -> hv.DomainSpec:
     info, attrs = b.info, b.attrs
     domain_type = attrs.get("vm_domain_type") or "xen"
-    install = b.host.boot_action == "install"
-    if install:
-        ba = _bootaction(session, b.host.installaction, info.name, "install")
-        if ba is None:
-            raise KsError(f"VM {info.name} is set to install but has no install action")
-        cmdline = bootfiles.install_args(ba.args, b.host.install_token, _ks_url(attrs))
-        extra = " ".join(f"{k}={v}" for k, v in _network_suffix(b).items() if v)
-        cmdline = f"{cmdline} {extra}".strip() if extra else cmdline
-        bootspec = hv.Boot("install", ba.kernel or "", ba.ramdisk or "", cmdline)
-    else:
-        bootspec = hv.Boot("os")
+    bootspec = _boot(session, b, domain_type)
     network = (attrs.get("vm_network") or "bridge").strip()
-    private_id = session.scalar(select(Network.id).where(Network.name == "private"))
-    devs = {}
-    for hid, net_id, dev, vlan_id in session.execute(
-        select(Interface.host_id, Interface.network_id, Interface.device, Interface.vlan)
-        .where(Interface.host_id == info.physnode_id)
-        .order_by(Interface.device)
-    ):
-        if not vlan_id and not dev.startswith("vlan"):
-            devs.setdefault((hid, net_id), dev)
+    devs = devices(session, info.physnode_id)
     nics = []
     for i in b.ifaces:
         if not i.mac:
             continue
         if network == "user":
             nics.append(hv.Interface(i.mac, kind="user"))
+        elif network == "bridge" and i.vlan:
+            nics.append(hv.Interface(i.mac, vm.vlan_devices(devs.parent(i.vlan), i.vlan)[1]))
         elif network == "bridge":
-            nics.append(hv.Interface(i.mac, _bridge(devs, info.physnode_id, i, private_id)))
+            nics.append(hv.Interface(i.mac, f"xenbr.{devs.on(i.network_id)}"))
         else:
             nics.append(hv.Interface(i.mac, network, kind="network"))
     console_dir = (attrs.get("vm_console_log") or "").strip()

@@ -80,6 +80,14 @@ VARIANTS = {
         ],
         disks=[Disk("/state/partition1/kvm/disks/hosted-vm-0-2-0.vda", "vda", mode="virtio")],
     ),
+    # a virtual cluster's compute: its VLAN's bridge, PXE from its cluster's frontend, then its disk
+    "kvm-network-boot": DomainSpec(
+        "hosted-vm-0-0-1",
+        domain_type="kvm",
+        interfaces=[Interface("72:77:6e:80:00:06", "xenbr.eth0.2")],
+        disks=[Disk("/state/partition1/kvm/disks/hosted-vm-0-0-1.vda", "vda", mode="virtio")],
+        boot=Boot("network"),
+    ),
     "qemu-install-user-net": DomainSpec(
         "e2e-compute",
         domain_type="qemu",
@@ -219,6 +227,12 @@ def test_local_path_from_file_urls():
         render_domain_xml(DomainSpec("vm-1", boot=Boot("install", "http://fe/vmlinuz")))
 
 
+def test_network_boot_tries_the_network_then_the_disk():
+    root = _parse(VARIANTS["kvm-network-boot"])
+    assert [b.get("dev") for b in root.iterfind("os/boot")] == ["network", "hd"]
+    assert root.find("os/kernel") is None and root.findtext("on_reboot") == "restart"
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [
@@ -230,6 +244,7 @@ def test_local_path_from_file_urls():
         (DomainSpec("v", cpus="many"), "must be integers"),
         (DomainSpec("v", boot=Boot("pxe")), r"invalid boot mode \(pxe\)"),
         (DomainSpec("v", boot=Boot("install")), "VM v has no install kernel"),
+        (DomainSpec("v", boot=Boot("network")), "VM v boots from the network: that needs virt-type hvm"),
         (DomainSpec("v", interfaces=[Interface("m", "x", kind="tap")]), r"invalid interface kind \(tap\)"),
         (DomainSpec("v", interfaces=[Interface("m")]), "interface m of VM v needs a bridge name"),
         (DomainSpec("v", on_reboot="explode"), r"invalid on_reboot"),

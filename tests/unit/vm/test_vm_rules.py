@@ -4,6 +4,7 @@ import pytest
 
 from ksserver.errors import KsError
 from ksserver.vm import (
+    vlan_devices,
     MAC_MASK,
     DiskSpec,
     choose_vlan,
@@ -333,3 +334,25 @@ def test_default_disk_and_save_paths():
         default_disk_spec(None, "x", host="vm-container-0-0")
     with pytest.raises(KsError):
         default_save_path("", "x")
+
+
+@pytest.mark.parametrize("parent, vlan, expected", [
+    ("eth0", 2, ("eth0.2", "xenbr.eth0.2")),  # the original's names
+    ("eth0", "4095", ("eth0.4095", "xenbr.eth0.4095")),
+    ("enp129s0f0", 2, ("enp129s0f0.2", "vmbr2")),  # the bridge's name would pass 15 characters
+    ("enp129s0f0np0", 300, ("vl300", "vmbr300")),
+])
+def test_vlan_devices_fit_linux_interface_names(parent, vlan, expected):
+    assert vlan_devices(parent, vlan) == expected
+    assert all(len(name) <= 15 for name in vlan_devices(parent, vlan))
+
+
+@pytest.mark.parametrize("parent, vlan, message", [
+    ("eth0", 1, "vlan must be an integer between 2 and 4095"),
+    ("", 2, "invalid network device name"),
+    ("eth0; reboot", 2, "invalid network device name"),
+    ("a" * 16, 2, "invalid network device name"),
+])
+def test_vlan_devices_refuse_what_cannot_be_a_link(parent, vlan, message):
+    with pytest.raises(KsError, match=message):
+        vlan_devices(parent, vlan)
