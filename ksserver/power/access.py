@@ -25,7 +25,7 @@ def libvirt_driver(container: str, uri: str) -> HypervisorDriver:
 
 def is_local(uri: str) -> bool:
     """A hypervisor URI without a remote host (``test:///…``, ``qemu:///system``,
-    ``qemu:///embed?root=…``) is this machine."""
+    ``qemu+unix:///system?socket=…``) is this machine."""
     host = _REMOTE.match(uri)
     return uri.startswith("test:") or bool(host and host.group(1) in ("", "localhost"))
 

@@ -92,24 +92,6 @@ def _one_line(err: Exception) -> str:
     return " ".join(str(msg or err).split())
 
 
-_EVENT_LOOP: threading.Thread | None = None
-
-
-def _event_loop() -> None:
-    """libvirt's embedded drivers (``qemu:///embed?root=DIR``: QEMU run by this process,
-    no daemon) need the application's event loop running in a thread of its own."""
-    global _EVENT_LOOP
-    if _EVENT_LOOP is None:
-        libvirt.virEventRegisterDefaultImpl()
-
-        def run() -> None:
-            while True:
-                libvirt.virEventRunDefaultImpl()
-
-        _EVENT_LOOP = threading.Thread(target=run, name="libvirt-events", daemon=True)
-        _EVENT_LOOP.start()
-
-
 def connection(uri: str) -> libvirt.virConnect:
     """The pooled connection for ``uri``, opened on first use and reopened if dead.
 
@@ -125,8 +107,10 @@ def connection(uri: str) -> libvirt.virConnect:
             except libvirt.libvirtError:
                 pass
             _POOL.pop(uri, None)
-        if "/embed?" in uri:
-            _event_loop()
+        if "/embed" in uri.split("?", 1)[0]:
+            raise KsError(f"cannot use hypervisor {uri}: an embedded driver's VMs live only as long as the process "
+                          "that started them, and every ksserver command is a process of its own; use a daemon's "
+                          "URI (qemu:///system, qemu+ssh://HOST/system, or ?socket=PATH)")
         try:
             conn = libvirt.open(uri)
         except libvirt.libvirtError as e:

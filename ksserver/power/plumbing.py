@@ -4,7 +4,10 @@ bridge its VMs' NICs join (the original's ``<dev>.<vlan>`` and ``xenbr.<dev>.<vl
 ``start host vm`` and ``sync host vlan`` make them, ``remove cluster`` removes them; every
 step looks first, so running it twice changes nothing. On this machine (a container whose
 libvirt URI names no remote host) the links are made over netlink with pyroute2; on another
-container, with ``ip link`` over ssh. Without an uplink (``uplink=False``) only the bridge is
+container, with ``ip link`` over ssh. The bridge is the VMs' switch, not an IP interface of
+the container: it answers no ARP and has no IPv6, so a container whose own address is the
+VM frontend's too (both 10.1.1.1 on their private networks) never answers for it on the
+cluster's VLAN. Without an uplink (``uplink=False``) only the bridge is
 made: enough when every VM of the VLAN runs on this container, and what a kernel without
 802.1Q support allows.
 """
@@ -30,6 +33,14 @@ class Plumbing(Protocol):
 
     def remove_vlan(self, parent: str, vlan: int) -> None:
         """Remove what ``ensure_vlan`` made, when nothing else is plugged into the bridge."""
+
+
+def _no_ipv6(ifname: str) -> None:
+    try:
+        with open(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "w") as f:
+            f.write("1")
+    except OSError:
+        pass  # no IPv6 in this kernel: nothing to keep quiet
 
 
 class NetlinkPlumbing:
@@ -73,7 +84,8 @@ class NetlinkPlumbing:
                     elif self._kind(ip, vl) != "vlan":
                         raise KsError(f"{link} on {self.host} exists and is not a VLAN link: vlan {vlan} needs that name")
                     ip.link("set", index=vl, master=br, state="up")
-                ip.link("set", index=br, state="up")
+                ip.link("set", index=br, state="up", arp=False)
+                _no_ipv6(bridge)
             except (NetlinkError, KsError) as err:
                 if made is not None:
                     try:
@@ -121,7 +133,8 @@ if [ "$5" = yes ]; then
   ip link show "$3" >/dev/null 2>&1 || ip link add link "$1" name "$3" type vlan id "$4"
   ip link set "$3" master "$2" up
 fi
-ip link set "$2" up
+ip link set "$2" arp off up
+! [ -w /proc/sys/net/ipv6/conf/"$2"/disable_ipv6 ] || echo 1 > /proc/sys/net/ipv6/conf/"$2"/disable_ipv6
 """
 
 _REMOVE = """set -e

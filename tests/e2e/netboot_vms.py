@@ -14,6 +14,9 @@ with one line on stdout:
 
 from __future__ import annotations
 
+import grp
+import pwd
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -31,6 +34,21 @@ stdio_handler = "file"
 STATES = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
           libvirt.VIR_DOMAIN_PAUSED: "paused", libvirt.VIR_DOMAIN_CRASHED: "crashed",
           libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown"}
+
+
+def ensure_qemu_user() -> None:
+    """libvirt's QEMU driver will not start, even embedded and told to run QEMU as root,
+    unless the user and group it was built with exist (Debian's libvirt-daemon-system makes
+    them; this suite installs only libvirt-daemon)."""
+    try:
+        grp.getgrnam("libvirt-qemu")
+    except KeyError:
+        subprocess.run(["groupadd", "--system", "libvirt-qemu"], check=True)
+    try:
+        pwd.getpwnam("libvirt-qemu")
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--gid", "libvirt-qemu", "--no-create-home", "--home-dir",
+                        "/nonexistent", "--shell", "/usr/sbin/nologin", "libvirt-qemu"], check=True)
 
 
 def main(root: str) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from kea import KeaServer
+from netboot_vms import ensure_qemu_user
 from netns import Netns
 from trees import make_tree, public_dir
 from waiting import wait_until
@@ -64,29 +65,11 @@ def _domain(name: str, firmware: str, mac: str, console: Path, nvram: Path) -> s
 """
 
 
-def _qemu_user() -> None:
-    """libvirt's QEMU driver will not start, even embedded and told to run QEMU as root,
-    unless the user and group it was built with exist (Debian's libvirt-daemon-system makes
-    them; this suite installs only libvirt-daemon)."""
-    import grp
-    import pwd
-
-    try:
-        grp.getgrnam("libvirt-qemu")
-    except KeyError:
-        subprocess.run(["groupadd", "--system", "libvirt-qemu"], check=True)
-    try:
-        pwd.getpwnam("libvirt-qemu")
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--gid", "libvirt-qemu", "--no-create-home", "--home-dir",
-                        "/nonexistent", "--shell", "/usr/sbin/nologin", "libvirt-qemu"], check=True)
-
-
 class Vms:
     """The libvirt-embed helper inside the namespace (``netboot_vms.py``)."""
 
     def __init__(self, ns: Netns, root: Path, log: Path):
-        _qemu_user()
+        ensure_qemu_user()
         self.proc = subprocess.Popen(ns.exec([sys.executable, HELPER, str(root)]), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=open(log, "ab"), text=True, start_new_session=True)
         ns.procs.append(self.proc)

@@ -212,7 +212,7 @@ def add_cluster(
             select(Interface.host_id).where(Interface.host_id.in_([fe_phys.id, *container_ids]), Interface.device == f"vlan{vlan_id}")
         )
     )
-    for hid in [fe_phys.id, *container_ids]:
+    for hid in dict.fromkeys([fe_phys.id, *container_ids]):  # the physical frontend may be a container too
         if hid not in have:
             session.add(Interface(host_id=hid, device=f"vlan{vlan_id}", network_id=private.id, vlan=vlan_id))
     session.flush()

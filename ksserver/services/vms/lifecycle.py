@@ -81,7 +81,8 @@ def start_vms(session: Session, selectors: Sequence[str], power: hv.Power) -> li
                 elif disk.made:
                     raise KsError(f"the disk image {container}:{path} of VM {info.name} existed and is gone: "
                                   f"restore it, or give the VM a new disk with `set host vm {info.name} disk=…`")
-            if spec.boot.mode == "install":
+            # a VM about to be installed (from its kernel, or from the network) gets its empty disks
+            if spec.boot.mode == "install" or (spec.boot.mode == "network" and b.host.boot_action == "install"):
                 hv.ensure_disks(transport, container, [(path, disk.size) for path, disk in images])
                 for _path, disk in images:
                     disk.made = True

@@ -5,60 +5,19 @@ reservation; the session's JSON lines say so; the kickstart it fetches marks it 
 from __future__ import annotations
 
 import json
-import os
-import queue
 import socket
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from insert_ethers import Session
 from kea import KeaServer, ask
 from netns import Netns
 from waiting import wait_until
 
 EXE = str(Path(sys.executable).with_name("ksserver"))
 UNKNOWN = "52:54:00:aa:00:01"
-
-
-class Session:
-    """``ksserver insert-ethers`` as a script runs it: not on a terminal, JSON lines."""
-
-    def __init__(self, ks, *args: str):
-        self.proc = subprocess.Popen([EXE, "insert-ethers", *args], env={**os.environ, **ks.env()},
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.events: list[dict] = []
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [self.lines.put(line) for line in self.proc.stdout] + [self.lines.put("")],
-                         daemon=True).start()
-        self.next()  # "open"
-
-    def next(self, timeout: float = 60) -> dict:
-        try:
-            line = self.lines.get(timeout=max(0.1, timeout))
-        except queue.Empty:
-            self.proc.terminate()
-            raise AssertionError(f"insert-ethers said nothing in time; it said before: {self.events}; "
-                                 f"on stderr: {self.proc.communicate(timeout=30)[1][-2000:]}") from None
-        assert line, f"insert-ethers ended: {self.proc.stderr.read()}"
-        self.events.append(json.loads(line))
-        return self.events[-1]
-
-    def wait(self, event: str, timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = self.next(deadline - time.monotonic())
-            if got["event"] == event:
-                return got
-        raise AssertionError(f"no {event} event: {self.events}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(30)
 
 
 @pytest.fixture

@@ -392,3 +392,10 @@ def test_define_records_validation(drv):
     assert drv.last_define_validated is True
     drv.define(render_domain_xml(spec(drv.new_name())), validate=False)
     assert drv.last_define_validated is False
+
+
+def test_an_embedded_driver_is_refused_before_it_starts_a_vm_no_later_command_could_keep():
+    with pytest.raises(KsError) as err:
+        LibvirtDriver("qemu:///embed?root=/run/ksserver-embed", host="bayou").exists("frontend-0-0-0")
+    assert str(err.value).startswith("cannot use hypervisor qemu:///embed?root=/run/ksserver-embed: an embedded "
+                                     "driver's VMs live only as long as the process that started them")

@@ -40,6 +40,9 @@ def test_bridges_are_made_once_kept_while_used_and_removed(tmp_path):
         links = _links(ns)
         assert links["xenbr.eth0.2"]["linkinfo"]["info_kind"] == "bridge"
         assert "UP" in links["xenbr.eth0.2"]["flags"]
+        # the VMs' switch, not an address of the container: no ARP answers, no IPv6
+        assert "NOARP" in links["xenbr.eth0.2"]["flags"]
+        assert ns.run("cat", "/proc/sys/net/ipv6/conf/xenbr.eth0.2/disable_ipv6").stdout.strip() == "1"
         # a VM's port on it keeps it; once gone, the bridge goes
         ns.run("ip", "link", "add", "vnet0", "type", "veth", "peer", "name", "vnet0p")
         ns.run("ip", "link", "set", "vnet0", "master", "xenbr.eth0.2")

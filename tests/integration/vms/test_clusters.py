@@ -197,6 +197,15 @@ def test_frontend_only_cluster_and_no_containers(ks, tmp_path):
     assert ks.ok("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "0") == "created frontend VM named: frontend-0-0-0\n"
 
 
+def test_the_physical_frontend_can_hold_the_whole_cluster(ks, tmp_path):
+    ks.ok("set", "attr", "vm_disk_dir", str(tmp_path))
+    out = ks.ok("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "2", "container-hosts=bayou")
+    assert out.splitlines() == ["created frontend VM named: frontend-0-0-0", "created compute VM named: hosted-vm-0-0-1",
+                                "created compute VM named: hosted-vm-0-0-2"]
+    vlans = [r for r in json.loads(ks.ok("list", "host", "interface", "bayou", "--json")) if r["iface"] == "vlan2"]
+    assert [(r["subnet"], r["vlan"]) for r in vlans] == [("private", 2)]  # one VLAN device, not one per role
+
+
 def test_add_cluster_runs_a_constant_number_of_statements(vc):
     from sqlalchemy import event
 

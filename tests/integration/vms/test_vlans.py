@@ -7,6 +7,9 @@ container, passed in through ``power.Power`` as production passes netlink/ssh.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from lxml import etree
 
@@ -74,3 +77,13 @@ def test_fully_virtualised_computes_boot_the_network_and_the_frontend_its_instal
     cluster.ok("set", "attr", "vm_domain_type", "xen")
     para = etree.fromstring(cluster.ok("report", "host", "vm", "config", "hosted-vm-0-0-0").encode())
     assert para.find("os/boot") is None
+
+
+def test_a_compute_set_to_install_gets_its_empty_disk_before_it_boots_the_network(cluster, hv, plumbing):
+    cluster.ok("set", "attr", "vm_domain_type", "kvm")
+    (row,) = json.loads(cluster.ok("list", "host", "vm", "hosted-vm-0-0-0", "showdisks=y", "--json"))
+    path = row["disk"].split(":", 1)[1].split(",")[0]
+    assert not Path(path).exists()
+    cluster.ok("start", "host", "vm", "hosted-vm-0-0-0")
+    assert Path(path).stat().st_size == 36 * 10**9 and Path(path).stat().st_blocks == 0  # sparse, 36 GB
+    assert hv(cluster, "vm-container-0-0").state("hosted-vm-0-0-0") == "active"

@@ -57,5 +57,5 @@ def test_plumbing_follows_the_containers_uri():
     assert isinstance(plumbing_for("vm-container-0-0", "qemu+ssh://vm-container-0-0/system"), SshPlumbing)
     assert isinstance(plumbing_for("vm-container-0-0", "xen://vm-container-0-0/"), SshPlumbing)
     assert isinstance(plumbing_for("bayou", "qemu:///system"), NetlinkPlumbing)
-    assert isinstance(plumbing_for("bayou", "qemu:///embed?root=/run/ks"), NetlinkPlumbing)
+    assert isinstance(plumbing_for("bayou", "qemu+unix:///system?socket=/run/ns/libvirt-sock"), NetlinkPlumbing)
     assert isinstance(plumbing_for("bayou", "test:///default"), RecordingPlumbing)  # its VMs have no NICs
