@@ -30,6 +30,7 @@ values: a second host gets them from memory, and renders only its own blocks.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -41,13 +42,14 @@ from lxml import etree
 
 from ksserver import outputs
 from ksserver.errors import KsError
+from ksserver.graph.evaluate import Eval, Runner, names_in, trusted
 from ksserver.graph.graphfile import Edge, GraphFile, OrderEdge, parse_graph_file
 from ksserver.graph.kgen import NodePart, assemble, block_inputs, kickstart_text, node_part
 from ksserver.graph.traverse import merge_order, reach, topological_order
 from ksserver.graph.watch import FULL_CHECK_SECONDS, DirWatch
 from ksserver.nodes.cond import CoercedAttrs
 from ksserver.nodes.entities import internal_subset
-from ksserver.nodes.nodefile import NodeSource, load_node_source
+from ksserver.nodes.nodefile import NodeSource, load_node_source, xml_parser
 
 __all__ = ["Graph", "NODE_SUBDIRS", "NodeFiles", "Profile", "label_of"]
 
@@ -56,7 +58,6 @@ _MAX_GRAPHS = 16  # graphs kept per process (each holds a watch descriptor)
 _MAX_PARTS = 200_000  # node blocks and parts kept per graph generation (then begun afresh)
 _DROPPED = frozenset({"description", "copyright", "changelog"})
 _UNSUPPORTED = {
-    "eval": "ran shell on the frontend at generation time; put the commands in a <post>",
     "copy": "embedded frontend files; ship them with a <file> in a <post>",
     "var": "set legacy app_globals variables; use an attribute and &name;",
 }
@@ -156,6 +157,111 @@ class _State:
             self.adjacency.setdefault(e.to, [])
         self.topo = topological_order(self.orders)
         self.conds = sorted({e.cond for e in self.edges if not e.cond.always}, key=lambda c: c.text)
+
+
+_INCLUDE = re.compile(r"^[ \t]*(%include[ \t]+\S+)[ \t]*$", re.MULTILINE)
+#: commands that stand alone once their %include lines are taken out of them
+_NO_ARGUMENTS = frozenset({"install", "upgrade", "text", "cmdline", "graphical", "interactive", "reboot",
+                           "poweroff", "halt", "shutdown", "skipx", "zerombr", "autostep", "mediacheck"})
+
+
+def _split_includes(main: etree._Element, written: str) -> None:
+    """``%include FILE`` on a line of its own in ``<main>`` or one of its command tags (the
+    original's graphs put partitioning there) becomes an ``<include>`` of its own, so it stays
+    a line of its own in the kickstart. Only a line the node file itself holds counts: an
+    attribute value never makes one."""
+
+    def pieces(text: str | None) -> tuple[str, list[str]]:
+        found = [m.group(1) for m in _INCLUDE.finditer(text or "") if m.group(0).strip() in written]
+        if not found:
+            return text or "", []
+        rest = _INCLUDE.sub(lambda m: "" if m.group(1) in found else m.group(0), text or "")
+        return rest, found
+
+    def include(line: str, tail: str = "\n") -> etree._Element:
+        el = etree.Element("include")
+        el.text = line.split(None, 1)[1]
+        el.tail = tail
+        return el
+
+    rest, found = pieces(main.text)
+    if found:
+        main.text = rest if rest.strip() else "\n"
+        for i, line in enumerate(found):
+            main.insert(i, include(line))
+    for cmd in list(main):
+        if not isinstance(cmd.tag, str) or cmd.tag == "include" or len(cmd):
+            continue
+        rest, found = pieces(cmd.text)
+        if not found:
+            continue
+        cmd.text = " ".join(rest.split())
+        at = main.index(cmd)
+        for i, line in enumerate(found, 1):
+            main.insert(at + i, include(line))
+        if not cmd.text and cmd.tag not in _NO_ARGUMENTS:
+            main[at + len(found)].tail = cmd.tail
+            main.remove(cmd)
+
+
+_RUNNER: list[Runner] = []
+
+
+def _default_runner() -> Runner:
+    if not _RUNNER:
+        _RUNNER.append(Runner())
+    return _RUNNER[0]
+
+
+def _put_output(el: etree._Element, out: str, mode: str, where: str) -> None:
+    """An eval's place taken by its output: text (``quote``), or the elements and text of
+    a node-file fragment (``xml``: parsed with no entities and no DOCTYPE of its own)."""
+    parent = el.getparent()
+    nodes: list[etree._Element] = []
+    text = out
+    if mode == "xml":
+        if re.search(r"<!DOCTYPE|<!ENTITY|<\?xml", out, re.IGNORECASE):
+            raise KsError(f"{where}: <eval mode=\"xml\"> printed a DOCTYPE, an ENTITY or an XML declaration")
+        try:
+            frag = etree.fromstring(f"<eval-output>{out}</eval-output>", xml_parser())
+        except etree.XMLSyntaxError as err:
+            raise KsError(f"{where}: <eval mode=\"xml\"> printed what is not XML: {err.msg}") from None
+        text, nodes = frag.text or "", list(frag)
+        for node in nodes:
+            for sub in node.iter():
+                sub.sourceline = el.sourceline  # its messages point at the eval
+    else:
+        outputs.xml_text(out, f"{where}: <eval> output")
+    prev = el.getprevious()
+    tail = el.tail or ""
+    at = parent.index(el)
+    parent.remove(el)
+    if prev is not None:
+        prev.tail = (prev.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    for i, node in enumerate(nodes):
+        parent.insert(at + i, node)
+    last = nodes[-1] if nodes else (parent[at - 1] if at > 0 else None)
+    if last is not None:
+        last.tail = (last.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+
+
+def _configure(el: etree._Element, label: str) -> etree._Element:
+    """The original's ``<configure phase="…">`` (later Rocks and Stacki): a phase that
+    includes post is a ``<post>``; any other is skipped, and the kickstart says so."""
+    phases = (el.get("phase") or "").replace(",", " ").split()
+    if any("post" in p for p in phases):
+        el.tag = "post"
+        el.attrib.pop("phase", None)
+        return el
+    note = etree.Element("debug")
+    note.text = f'{label}:{el.sourceline}: <configure phase="{el.get("phase") or ""}"> skipped: ' \
+                "only a phase that includes post runs in a kickstart"
+    note.tail = el.tail
+    return note
 
 
 def _keep(memo: dict, key: tuple, value: Any) -> None:
@@ -350,44 +456,74 @@ class Graph:
         return list(self._traverse(root, attrs)[0])
 
     # -- the two stages --------------------------------------------------------------
-    def _block(self, name: str, source: NodeSource, attrs: Mapping[str, Any]) -> etree._Element:
+    def _block(self, name: str, source: NodeSource, attrs: Mapping[str, Any],
+               evaluate: Runner | None = None) -> etree._Element:
         """One node file parsed with ``attrs``, as the ``<node>`` block of a profile."""
         for entity, line in source.shell_entities.items():
             if entity in attrs:
                 outputs.shell_code(str(attrs[entity]), f'{source.label}:{line}: attribute "{entity}"')
         doc = source.parse(attrs)
+        if source.eval_words:
+            self._run_evals(doc, source, attrs, evaluate or _default_runner())
         block = etree.Element("node", name=name, file=source.label, roll=(doc.get("roll") or "base"))
         block.text = "\n"
         block.tail = "\n"
         for child in list(doc):
             if not isinstance(child.tag, str) or child.tag in _DROPPED:
                 continue
+            if child.tag == "configure":
+                child = _configure(child, source.label)
+            if child.tag == "main":
+                _split_includes(child, source.text)
             if child.tag in _UNSUPPORTED:
                 raise KsError(f"{source.label}:{child.sourceline}: <{child.tag}> is not supported: it {_UNSUPPORTED[child.tag]}")
             child.tail = "\n"
             block.append(child)
         return block
 
-    def profile(self, root: str, attrs: Mapping[str, Any]) -> Profile:
+    def _run_evals(self, doc: etree._Element, source: NodeSource, attrs: Mapping[str, Any], run: Runner) -> None:
+        """Each ``<eval>`` of a parsed node file, replaced by what it printed."""
+        evals = list(doc.iter("eval"))
+        if not evals:
+            return
+        graph_dir = next((d for d in self.dirs if d in source.path.parents), source.path.parent)
+        why = trusted(source.path, graph_dir)
+        for el in evals:
+            where = f"{source.label}:{el.sourceline}"
+            if why is not None:
+                raise KsError(f"{where}: <eval> refused: {why} (chmod go-w it to let its graph run code)")
+            if len(el):
+                raise KsError(f"{where}: <eval> may hold only text")
+            mode = el.get("mode") or "quote"
+            if mode not in ("quote", "xml"):
+                raise KsError(f'{where}: <eval mode="{mode}">: expected "quote" or "xml"')
+            text = el.text or ""
+            env = tuple((n, str(attrs[n])) for n in names_in(text, attrs))
+            out = run(Eval(where, text, el.get("shell") or "sh", mode, str(source.path.parent), env))
+            _put_output(el, out, mode, where)
+
+    def profile(self, root: str, attrs: Mapping[str, Any], evaluate: Runner | None = None) -> Profile:
         """Stage 1: traverse, parse each node file with ``attrs``, merge into one document."""
         ordered, first = self._traverse(root, attrs)
         top = etree.Element("kickstart", root=root, graph=self.name)
         top.text = "\n"
         for name in ordered:
             for source in self.sources(name, first.get(name)):
-                top.append(self._block(name, source, attrs))
+                top.append(self._block(name, source, attrs, evaluate))
         return Profile(root, top, attrs, tuple(ordered))
 
-    def render_xml(self, root: str, attrs: Mapping[str, Any]) -> str:
+    def render_xml(self, root: str, attrs: Mapping[str, Any], evaluate: Runner | None = None) -> str:
         """Stage 1 text (``list host xml`` / ``list node xml``)."""
-        return self.profile(root, attrs).xml()
+        return self.profile(root, attrs, evaluate).xml()
 
-    def render_kickstart(self, root: str, attrs: Mapping[str, Any]) -> str:
+    def render_kickstart(self, root: str, attrs: Mapping[str, Any], evaluate: Runner | None = None) -> str:
         """Stage 2 text (``list host profile``, and what the install server serves): the
         same text as ``profile(root, attrs).kickstart()`` (every block parsed, then each
-        generated, so the same error comes first), from kept node blocks and parts."""
+        generated, so the same error comes first), from kept node blocks and parts.
+        ``evaluate`` runs the graph's ``<eval>``s (a ``Runner`` whose salt says which state
+        of the world their commands read); without one, a process-wide runner does."""
         ordered, first = self._traverse(root, attrs)
-        blocks = [self._kept_block(name, source, attrs)
+        blocks = [self._kept_block(name, source, attrs, evaluate)
                   for name in ordered for source in self.sources(name, first.get(name))]
         view = CoercedAttrs(attrs)
         files_seen: dict[str, tuple[str | None, str | None]] = {}
@@ -398,18 +534,26 @@ class Graph:
             parts.append(part)
         return assemble(parts, self.name, root, attrs)
 
-    def _kept_block(self, name: str, source: NodeSource, attrs: Mapping[str, Any]) -> tuple:
+    def _kept_block(self, name: str, source: NodeSource, attrs: Mapping[str, Any],
+                    evaluate: Runner | None = None) -> tuple:
         """(key, block, condition names, file names) of one node file for these values; the
-        block is parsed from only the entities the file references, and kept under them."""
+        block is parsed from only the entities the file references (and, with ``<eval>``s,
+        the attributes their text names, and the runner's salt), and kept under them."""
         state = self._now
         try:
             key = (source.path, tuple(attrs[e] for e in source.entities))
+            seen = dict(zip(source.entities, key[1]))
+            if source.eval_words:
+                run = evaluate or _default_runner()
+                read = tuple((w, attrs[w]) for w in source.eval_words if w in attrs)
+                key = (*key, read, run.salt)
+                seen.update(read)
             hit = state.blocks.get(key)
         except (KeyError, TypeError):  # an undefined entity (the parse says so), a value that is no key
-            block = self._block(name, source, attrs)
+            block = self._block(name, source, attrs, evaluate)
             return (None, block, *block_inputs(block))
         if hit is None:
-            block = self._block(name, source, dict(zip(source.entities, key[1])))
+            block = self._block(name, source, seen, evaluate)
             hit = (block, *block_inputs(block))
             _keep(state.blocks, key, hit)
         return (key, *hit)

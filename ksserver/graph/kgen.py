@@ -37,7 +37,7 @@ POST_LOG = "/var/log/ksserver-install.log"
 NOCHROOT_POST_LOG = "/mnt/sysimage" + POST_LOG
 
 _DROPPED = frozenset({"description", "copyright", "changelog"})
-_PACKAGE = re.compile(r"[^\s%#]+\Z")
+_PACKAGE = re.compile(r"[^\s%#@][^\s%#]*(?: [^\s%#]+)*\Z|@[^\s%#]+(?: [^\s%#]+)*\Z")
 _LEADING_BLANK = re.compile(r"\A(?:[ \t]*\n)+")
 _TRAILING_BLANK = re.compile(r"(?:\n[ \t]*)+\Z")
 _OWNER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:[:.][A-Za-z0-9_][A-Za-z0-9_\-]*)?\Z")
@@ -154,6 +154,12 @@ class _Gen:
             if len(cmd):
                 raise KsError(f"{_where(file, cmd)}: <{cmd.tag}> may hold only text")
             text = (cmd.text or "").strip()
+            if cmd.tag == "include":  # %include FILE, a line of its own
+                path = outputs.kickstart_line(text, f"{_where(file, cmd)}: <include>")
+                if not path or len(path.split()) != 1:
+                    raise KsError(f'{_where(file, cmd)}: <include> needs one file name, not "{path}"')
+                self.main.append(f"%include {path}")
+                continue
             outputs.kickstart_line(text, f"{_where(file, cmd)}: <{cmd.tag}>")
             if ("'" in text or '"' in text or "\\" in text) and not _splits(text):
                 raise KsError(
@@ -169,7 +175,9 @@ class _Gen:
         name = (el.text or "").strip()
         if not _PACKAGE.match(name):
             raise KsError(f'{_where(file, el)}: "{name}" is not a package name')
-        if el.get("type") == "meta" and not name.startswith("@"):
+        # a name of several words is a comps group, as the original's graphs write them
+        # (<package>Anonymous FTP Server</package>); type="meta" says so of one word
+        if (el.get("type") == "meta" or " " in name) and not name.startswith("@"):
             name = "@" + name
         if el.get("disable") is not None:
             self.disabled.add(name)

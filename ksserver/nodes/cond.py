@@ -8,7 +8,8 @@ files written for it use a tiny subset of Python, which is all this module under
     or      := and ("or" and)*
     and     := not ("and" not)*
     not     := "not" not | compare
-    compare := atom (("==" | "!=" | "<" | "<=" | ">" | ">=") atom)*   (chained as in Python)
+    compare := atom (("==" | "!=" | "<" | "<=" | ">" | ">=" | "is" | "is not") atom)*
+                                                               (chained as in Python)
     atom    := NAME | STRING | NUMBER | True | False | None | "(" expr ")"
 
 A NAME is an attribute; an unknown attribute is ``None`` (so ``cond="x11"`` is false when
@@ -97,7 +98,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-_KEYWORDS = {"and", "or", "not", "True", "False", "None"}
+_KEYWORDS = {"and", "or", "not", "is", "True", "False", "None"}
 
 
 def _tokenize(text: str) -> list[tuple[str, Any, int]]:
@@ -188,8 +189,12 @@ class _Parser:
     def compare(self) -> Evaluator:
         first = self.atom()
         chain: list[tuple[Callable[[Any, Any], bool], Evaluator]] = []
-        while self.peek() in _COMPARE:
-            op = _COMPARE[self.take()[0]]
+        while self.peek() in _COMPARE or self.peek() == "is":
+            word = self.take()[0]
+            if word == "is":  # "x is None", "x is not None": identity, as Python reads it
+                op = operator.is_not if self.peek() == "not" and self.take() else operator.is_
+            else:
+                op = _COMPARE[word]
             chain.append((op, self.atom()))
         if not chain:
             return first

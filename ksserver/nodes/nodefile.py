@@ -93,12 +93,18 @@ class NodeSource:
     def shell_entities(self) -> dict[str, int]:
         """Entity name → line, for each entity that lands in shell code: the text of a
         ``<pre>`` or ``<post>`` outside its ``<file>`` tags (a file's text travels in a
-        quoted here-document and is never run), and a ``<file expr=…>``."""
+        quoted here-document and is never run), a ``<file expr=…>``, and an ``<eval>``
+        (run on the frontend while the kickstart is made)."""
         marks = {name: f"\ue001{i}\ue002" for i, name in enumerate(self.entities)}
         if not marks:
             return {}
         found: dict[str, int] = {}
-        for script in self.parse(marks).iter("pre", "post"):
+        doc = self.parse(marks)
+        for ev in doc.iter("eval"):  # run on the frontend itself
+            for name, mark in marks.items():
+                if mark in (ev.text or "") and name not in found:
+                    found[name] = self._line_of(name, ev.sourceline)
+        for script in doc.iter("pre", "post"):
             pieces = [(script.text or "", script.sourceline)]
             for child in script:
                 pieces.append((child.tail or "", child.sourceline))
@@ -109,6 +115,17 @@ class NodeSource:
                     if mark in text and name not in found:
                         found[name] = self._line_of(name, line)
         return found
+
+    @cached_property
+    def eval_words(self) -> tuple[str, ...]:
+        """Every word written inside an ``<eval>`` of this file: the attributes it may read
+        are among them (``graph.evaluate.names_in``)."""
+        if "<eval" not in self.text:
+            return ()
+        words: set[str] = set()
+        for ev in self.parse({name: "" for name in self.entities}).iter("eval"):
+            words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", ev.text or ""))
+        return tuple(sorted(words))
 
     def _line_of(self, entity: str, start: int) -> int:
         """The first line, from ``start`` on, where ``&entity;`` is written."""

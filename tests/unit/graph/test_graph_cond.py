@@ -40,6 +40,15 @@ def test_names_literals_and_comparisons():
     assert ev("True") and not ev("False") and not ev("None")
 
 
+def test_is_none_and_is_not_none_as_rocks_graphs_write_them():
+    assert ev("Kickstart_PublicInterface is None") and not ev("x is None", x="eth1")
+    assert ev("x is not None", x="eth1") and not ev("x is not None")
+    assert ev("x is not None and x == 'eth1'", x="eth1")
+    assert ev("not x is None", x="") is True  # an empty value is set: it is not None
+    assert ev("x is True", x="yes") and not ev("x is True", x="1")  # "1" is the number 1
+    assert compile_cond("a is not None or b is None").names == frozenset({"a", "b"})
+
+
 def test_precedence_not_over_and_over_or():
     # not binds tighter than and, which binds tighter than or
     assert ev("a or b and c", a="yes", b="no", c="no")
@@ -57,7 +66,7 @@ def test_mixed_types_compare_false_not_crash():
 
 @pytest.mark.parametrize(
     "text",
-    ["a ==", "(a", "a)", "a = b", "__import__('os')", "a + b", "a.b(", "'unterminated", "and", "x11 x11", "1abc"],
+    ["a ==", "(a", "a)", "a = b", "a is", "a is not", "is None", "a not None", "__import__('os')", "a + b", "a.b(", "'unterminated", "and", "x11 x11", "1abc"],
 )
 def test_malformed_raises(text):
     with pytest.raises(CondSyntaxError):

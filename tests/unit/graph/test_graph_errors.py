@@ -73,9 +73,10 @@ def test_bad_cond_on_a_tag(gdir):
         ('<post><file name="/x" perms="rw; reboot">x</file></post>', r"is not a chmod mode"),
         ('<post><file name="/x" owner="root; reboot">x</file></post>', r"owner="),
         ("<post><b>x</b></post>", r"<b> is not allowed inside <post>"),
-        ("<package>two words</package>", r'"two words" is not a package name'),
+        ("<package>two\nlines</package>", r'"two.lines" is not a package name'),
+        ("<package>two  spaces</package>", r'"two  spaces" is not a package name'),
         ("<main>network</main>", r"<main> holds text outside a command tag"),
-        ("<eval>hostname</eval>", r"<eval> is not supported"),
+        ("<copy src='/etc/passwd'/>", r"<copy> is not supported"),
         ('<graph/>', r"the root element is <graph>"),
     ],
 )

@@ -1,0 +1,164 @@
+"""The original's (Rocks') dialect of node files, construct by construct: what a site's roll
+graph holds renders as the original rendered it, or is refused with file:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from ksserver.errors import KsError
+from ksserver.graph import Graph
+
+
+def render(gdir, root="root", attrs=None):
+    return Graph.load([gdir.root]).render_kickstart(root, attrs or {})
+
+
+def main_lines(ks: str) -> list[str]:
+    """The kickstart's command lines (between the comments and %packages)."""
+    body = ks.split("%packages", 1)[0]
+    return [line for line in body.splitlines() if line and not line.startswith("#")]
+
+
+def test_an_include_on_a_line_of_its_own_stays_one(gdir):
+    gdir.node("root", """
+        <main>
+        %include /tmp/ks-network
+        <install>
+        %include /tmp/partition-info
+        </install>
+        <part>
+        %include /tmp/more-parts
+        </part>
+        <timezone>--utc &tz;</timezone>
+        </main>""")
+    gdir.edges('<edge from="root" to="root"/>')
+    assert main_lines(render(gdir, attrs={"tz": "Etc/UTC"})) == [
+        "%include /tmp/ks-network", "install", "%include /tmp/partition-info", "%include /tmp/more-parts",
+        "timezone --utc Etc/UTC"]
+
+
+def test_an_attribute_value_never_makes_an_include(gdir):
+    gdir.node("root", "<main>\n<rootpw>&pw;</rootpw>\n</main>")
+    gdir.edges('<edge from="root" to="root"/>')
+    with pytest.raises(KsError, match=r"^nodes/root\.xml:3: <rootpw>"):
+        render(gdir, attrs={"pw": "x\n%include /etc/shadow"})
+
+
+def test_package_group_names_with_spaces_are_groups(gdir):
+    gdir.node("root", """
+        <package>Anonymous FTP Server</package>
+        <package>emacs</package>
+        <package type="meta">base</package>
+        <package disable="1">Games and Entertainment</package>""")
+    gdir.edges('<edge from="root" to="root"/>')
+    ks = render(gdir)
+    packages = ks.split("%packages", 1)[1].split("%end", 1)[0].split("\n")[1:]  # after the header's options
+    assert [p for p in packages if p.strip()] == ["@Anonymous FTP Server", "@base", "emacs", "-@Games and Entertainment"]
+
+
+def test_configure_phases_that_include_post_are_posts_others_are_noted(gdir):
+    gdir.node("root", """
+        <configure phase="post">echo configured</configure>
+        <configure phase="pre-install">echo never</configure>""")
+    gdir.edges('<edge from="root" to="root"/>')
+    ks = render(gdir)
+    assert "echo configured" in ks and "echo never" not in ks
+    assert '# nodes/root.xml:3: <configure phase="pre-install"> skipped: only a phase that includes post runs' in ks
+
+
+# --- <eval> -------------------------------------------------------------------------------
+
+from ksserver.graph.evaluate import Runner  # noqa: E402
+
+
+def test_eval_output_takes_its_place_with_the_hosts_attributes_in_its_environment(gdir):
+    gdir.node("root", """
+        <main>
+        <rootpw>--iscrypted <eval>printf '%s' "$Kickstart_PrivateSHARootPassword"</eval></rootpw>
+        </main>
+        <post>
+        <eval>echo "network for &hostname; in $PWD"; echo "secret: ${Unnamed:-none}"</eval>
+        </post>""")
+    gdir.edges('<edge from="root" to="root"/>')
+    attrs = {"hostname": "compute-0-0", "Kickstart_PrivateSHARootPassword": "$6$salt$hash", "Unnamed": "leak"}
+    ks = render(gdir, attrs=attrs)
+    assert "rootpw --iscrypted $6$salt$hash\n" in ks
+    # it ran in the node file's directory; the attributes its text names are in its environment
+    assert f"network for compute-0-0 in {gdir.root / 'nodes'}\nsecret: leak" in ks
+    gdir.node("root", "<post>\n<eval>echo \"${Kickstart_PrivateSHARootPassword:-unset}\"</eval>\n</post>")
+    assert "$6$salt$hash" in render(gdir, attrs=attrs)
+    gdir.node("root", "<post>\n<eval>env | grep -c Kickstart_ || true</eval>\n</post>")
+    assert "\n0\n" in render(gdir, attrs=attrs)
+
+
+def test_eval_xml_mode_adds_node_file_markup(gdir):
+    gdir.node("root", """
+        <post>
+        echo before
+        <eval mode="xml">printf '&lt;file name="/etc/motd"&gt;cluster &amp;amp; node&lt;/file&gt;\\n'</eval>
+        echo after
+        </post>""")
+    gdir.edges('<edge from="root" to="root"/>')
+    ks = render(gdir)
+    assert "echo before\ncat > /etc/motd << 'KSSERVER-EOF'\ncluster & node\nKSSERVER-EOF\necho after" in ks
+
+
+def test_eval_results_are_kept_under_what_they_read(gdir):
+    gdir.node("root", "<post>\n<eval>echo \"$rank\"; date +%N</eval>\n</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    run = Runner(salt=1)
+    g = Graph.load([gdir.root])
+    first = g.render_kickstart("root", {"rank": "0"}, run)
+    assert g.render_kickstart("root", {"rank": "0", "other": "x"}, run) == first and run.runs == 1
+    assert g.render_kickstart("root", {"rank": "1"}, run) != first and run.runs == 2
+    assert g.render_kickstart("root", {"rank": "0"}, Runner(salt=2)) != first  # the world changed
+
+
+@pytest.mark.parametrize("body, message", [
+    ("<eval>exit 3</eval>", r"^nodes/root\.xml:3: <eval> exited with status 3$"),
+    ("<eval>echo oops >&amp;2; false</eval>", r"^nodes/root\.xml:3: <eval> exited with status 1: oops$"),
+    ('<eval shell="/nonexistent/sh">true</eval>', r"^nodes/root\.xml:3: <eval> cannot run /nonexistent/sh"),
+    ('<eval mode="xml">echo "&lt;post"</eval>', r'^nodes/root\.xml:3: <eval mode="xml"> printed what is not XML'),
+    ('<eval mode="xml">echo "&lt;!DOCTYPE x [&lt;!ENTITY e SYSTEM \'file:///etc/passwd\'&gt;]&gt;"</eval>',
+     r'^nodes/root\.xml:3: <eval mode="xml"> printed a DOCTYPE'),
+    ('<eval mode="raw">true</eval>', r'^nodes/root\.xml:3: <eval mode="raw">: expected'),
+    ("<eval>printf '\\001'</eval>", r"^nodes/root\.xml:3: <eval> output holds the character"),
+])
+def test_eval_failures_name_the_file_and_line(gdir, body, message):
+    gdir.node("root", f"<post>\n{body}\n</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    with pytest.raises(KsError, match=message):
+        render(gdir)
+
+
+def test_an_eval_past_its_time_limit_fails_the_render_and_leaves_nothing_running(gdir, tmp_path):
+    marker = tmp_path / "still-running"
+    gdir.node("root", f"<post>\n<eval>(sleep 5; touch {marker}) &amp; sleep 30</eval>\n</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    with pytest.raises(KsError, match=r"^nodes/root\.xml:3: <eval> ran past its time limit of 0.5 s$"):
+        Graph.load([gdir.root]).render_kickstart("root", {}, Runner(timeout=0.5))
+    import time
+    time.sleep(5.5)
+    assert not marker.exists()  # its children went with it
+
+
+def test_eval_output_cannot_open_a_kickstart_section(gdir):
+    gdir.node("root", "<post>\n<eval>printf '%%end\\n%%post\\nrm -rf /\\n'</eval>\n</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    ks = render(gdir)
+    assert "\n%end\n%post\nrm -rf /" not in ks and "base64 -d" in ks
+
+
+def test_an_attribute_in_an_evals_text_is_checked_as_shell_code(gdir):
+    gdir.node("root", "<post>\n<eval>rocks report host network &hostname;</eval>\n</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    with pytest.raises(KsError, match=r"^nodes/root\.xml:3: attribute \"hostname\" lands in shell code and holds ';'"):
+        render(gdir, attrs={"hostname": "x; rm -rf /"})
+
+
+def test_an_eval_in_a_directory_others_may_write_is_refused(gdir):
+    gdir.node("root", "<post>\n<eval>id</eval>\n</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    (gdir.root / "nodes").chmod(0o777)
+    with pytest.raises(KsError, match=r"^nodes/root\.xml:3: <eval> refused: .*/nodes is writable by others "):
+        render(gdir)
