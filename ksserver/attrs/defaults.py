@@ -36,10 +36,37 @@ def native_arch() -> str:
     return "i386" if machine in {"i486", "i586", "i686"} else machine
 
 
-def for_graph(attrs: dict[str, str], graph: str) -> dict[str, str]:
-    """A host's resolved attributes plus what the graph also needs (its graph, an arch)."""
+#: what a graph may use that a site's attributes may not define (a Rocks 5.2 site.attrs has
+#: no Kickstart_Distribution): the original's own defaults
+GRAPH_DEFAULTS = {"Kickstart_Distribution": "rocks-dist", "Kickstart_PrivateKickstartBasedir": "install"}
+DEFAULT_VERSION = "9"  # the release a graph is rendered for with no distro registered
+
+
+def rocks_entities(attrs: Mapping[str, str], root: str | None) -> dict[str, str]:
+    """The entities the original defined for every node file (``&version;``, ``&release;``,
+    ``&distribution;``, ``&rocks_version_major;``, ``&root;`` …), from the attributes:
+    ``rocks_version`` if a site set it, else the registered distro's version
+    (``Kickstart_DistroVersion``, set by ``add distro``), so that a graph's
+    ``rocks_version_major > 6`` speaks of the OS it installs."""
+    version = attrs.get("rocks_version") or attrs.get("Kickstart_DistroVersion") or DEFAULT_VERSION
+    release = attrs.get("rocks_release") or version
+    out = {"version": version, "rocks_version": version, "rocks_version_major": version.split(".")[0],
+           "release": release, "rocks_release": release,
+           "distribution": attrs.get("Kickstart_Distribution") or GRAPH_DEFAULTS["Kickstart_Distribution"]}
+    if root:
+        out["root"] = root
+    return out
+
+
+def for_graph(attrs: dict[str, str], graph: str, root: str | None = None) -> dict[str, str]:
+    """A host's resolved attributes plus what the graph also needs: its graph, an arch,
+    the original's defaults and built-in entities (an attribute of the same name wins)."""
     attrs.setdefault("graph", graph)
     attrs.setdefault("arch", DEFAULT_ARCH)
+    for name, value in GRAPH_DEFAULTS.items():
+        attrs.setdefault(name, value)
+    for name, value in rocks_entities(attrs, root).items():
+        attrs.setdefault(name, value)
     return attrs
 
 

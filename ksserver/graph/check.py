@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from ksserver.errors import KsError
-from ksserver.graph.engine import NODE_SUBDIRS, Graph, graph_files, xml_files
+from ksserver.graph.engine import NODE_SUBDIRS, Graph, graph_files, var_replacement, xml_files
 from ksserver.graph.graphfile import Edge, parse_graph_file
 from ksserver.graph.kgen import DEFAULT_OS_VERSION
 from ksserver.graph.traverse import reach
 from ksserver.nodes.cond import make_cond
 from ksserver.nodes.nodefile import load_node_source
 
-__all__ = ["check_graph", "validate_kickstart"]
+__all__ = ["check_graph", "is_note", "validate_kickstart"]
 
 
 def validate_kickstart(text: str, os_version: str = DEFAULT_OS_VERSION) -> list[str]:
@@ -47,6 +47,46 @@ def validate_kickstart(text: str, os_version: str = DEFAULT_OS_VERSION) -> list[
     for w in caught:
         problems.append("warning: " + " ".join(str(w.message).split()))
     return problems
+
+
+#: what a node file may hold at its top level; anything else has no kickstart form
+_KNOWN = frozenset({"main", "package", "pre", "post", "debug", "description", "copyright", "changelog",
+                    "configure", "eval", "var"})
+
+
+def is_note(line: str) -> bool:
+    """Whether a line of ``check_graph`` informs (``note:``, ``warning:``) rather than fails."""
+    return ": note: " in line or ": warning: " in line
+
+
+def _notes(label: str, el) -> list[str]:
+    """What ``check graph`` says of one element besides errors: every ``<eval>`` (code the
+    frontend runs), a ``<configure>`` phase that is skipped, a top-level tag with no kickstart
+    form (nothing is dropped silently)."""
+    where = f"{label}:{el.sourceline}"
+    if el.tag == "var":
+        name = el.get("name") or ""
+        if el.get("val") is not None or el.get("ref") is not None:
+            return [f"{where}: warning: <var name=\"{name}\"> with val= or ref= is deprecated: it assigns for every "
+                    "node file after it; set an attribute instead"]
+        return [f'{where}: warning: <var name="{name}"/> is deprecated: write {var_replacement(name)}']
+    if el.tag == "eval":
+        return [f'{where}: note: <eval shell="{el.get("shell") or "sh"}"> runs on the frontend when a kickstart '
+                "is made"]
+    parent = el.getparent()
+    if parent is not None and parent.getparent() is None:  # a top-level tag of the node file
+        if el.tag == "configure" and not any("post" in p for p in (el.get("phase") or "").replace(",", " ").split()):
+            return [f'{where}: note: <configure phase="{el.get("phase") or ""}"> is skipped: only a phase that '
+                    "includes post runs in a kickstart"]
+        if el.tag not in _KNOWN:
+            return [f"{where}: warning: <{el.tag}> has no kickstart form: it is ignored"]
+    return []
+
+
+def _unreachable_by_design(name: str) -> bool:
+    """The original's nodes no appliance reaches on purpose: the installer's bootstrap
+    packages and the empty ``null`` node."""
+    return name == "null" or name.startswith("bootstrap")
 
 
 def _cycles(adjacency: dict[str, list[Edge]]) -> list[list[Edge]]:
@@ -110,7 +150,13 @@ def check_graph(
                 if not isinstance(el.tag, str):
                     continue
                 if any(el.get(a) is not None for a in ("cond", "arch", "os", "release")):
-                    make_cond(f"{label}:{el.sourceline}", el.get("arch"), el.get("os"), el.get("release"), el.get("cond"))
+                    try:  # every bad condition of the file, not only the first
+                        make_cond(f"{label}:{el.sourceline}", el.get("arch"), el.get("os"), el.get("release"),
+                                  el.get("cond"))
+                    except KsError as err:
+                        problems.append(err.message)
+                        broken.add(path)
+                problems.extend(_notes(label, el))
             lines: dict[str, int] = {}
             for name in source.entities:
                 idx = source.text.find(f"&{name};")
@@ -160,7 +206,7 @@ def check_graph(
 
     if appliances:
         for name in g.all_node_names():
-            if name not in reachable and name not in ("HEAD", "TAIL"):
+            if name not in reachable and name not in ("HEAD", "TAIL") and not _unreachable_by_design(name):
                 nf = g.node_files(name)
                 label = nf.main_label if nf else name
                 problems.append(f'{label}: node "{name}" is not reachable from any appliance\'s root')

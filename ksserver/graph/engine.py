@@ -59,7 +59,6 @@ _MAX_PARTS = 200_000  # node blocks and parts kept per graph generation (then be
 _DROPPED = frozenset({"description", "copyright", "changelog"})
 _UNSUPPORTED = {
     "copy": "embedded frontend files; ship them with a <file> in a <post>",
-    "var": "set legacy app_globals variables; use an attribute and &name;",
 }
 
 
@@ -247,6 +246,45 @@ def _put_output(el: etree._Element, out: str, mode: str, where: str) -> None:
         last.tail = (last.tail or "") + tail
     else:
         parent.text = (parent.text or "") + tail
+
+
+#: the original's 5.1 <var> names that 5.2 renamed (../shared/spec/var-and-consoles.md §2.2)
+VAR_RENAMES = {"Node_Hostname": "hostname", "Node_Address": "hostaddr", "Node_Membership": "membership",
+               "Info_RocksVersion": "version", "Info_RocksRelease": "release"}
+
+
+def var_replacement(name: str) -> str:
+    """What a ``<var name=…/>`` is written as today."""
+    if name == "Node_Distribution":
+        return "&distribution;/&arch;"
+    return f"&{VAR_RENAMES.get(name, name)};"
+
+
+def _legacy_vars(doc: etree._Element, attrs: Mapping[str, Any], table: dict[str, str]) -> None:
+    """The original's ``<var>``, before attributes (Rocks 5.0/5.1): ``<var name="X"/>`` is
+    X's value as text (an assignment earlier in the render, else the attribute under its
+    5.2 name, else empty, as the original); ``val=`` and ``ref=`` assign and print nothing,
+    and hold for the node files after, in traversal order (``check graph`` warns of each)."""
+
+    def value(name: str) -> str:
+        if name in table:
+            return table[name]
+        if name == "Node_Distribution":
+            return f"{attrs.get('distribution', '')}/{attrs.get('arch', '')}"
+        found = attrs.get(VAR_RENAMES.get(name, name))
+        return "" if found is None else str(found)
+
+    for el in list(doc.iter("var")):
+        name = el.get("name") or ""
+        if el.get("val") is not None:
+            table[name] = el.get("val")
+            text = ""
+        elif el.get("ref") is not None:
+            table[name] = value(el.get("ref"))
+            text = ""
+        else:
+            text = value(name)
+        _put_output(el, text, "quote", f"var {name}")
 
 
 def _configure(el: etree._Element, label: str) -> etree._Element:
@@ -457,12 +495,15 @@ class Graph:
 
     # -- the two stages --------------------------------------------------------------
     def _block(self, name: str, source: NodeSource, attrs: Mapping[str, Any],
-               evaluate: Runner | None = None) -> etree._Element:
-        """One node file parsed with ``attrs``, as the ``<node>`` block of a profile."""
+               evaluate: Runner | None = None, variables: dict[str, str] | None = None) -> etree._Element:
+        """One node file parsed with ``attrs``, as the ``<node>`` block of a profile;
+        ``variables``: the legacy ``<var>`` table of this render, in traversal order."""
         for entity, line in source.shell_entities.items():
             if entity in attrs:
                 outputs.shell_code(str(attrs[entity]), f'{source.label}:{line}: attribute "{entity}"')
         doc = source.parse(attrs)
+        if source.has_vars:
+            _legacy_vars(doc, attrs, {} if variables is None else variables)
         if source.eval_words:
             self._run_evals(doc, source, attrs, evaluate or _default_runner())
         block = etree.Element("node", name=name, file=source.label, roll=(doc.get("roll") or "base"))
@@ -507,9 +548,10 @@ class Graph:
         ordered, first = self._traverse(root, attrs)
         top = etree.Element("kickstart", root=root, graph=self.name)
         top.text = "\n"
+        variables: dict[str, str] = {}
         for name in ordered:
             for source in self.sources(name, first.get(name)):
-                top.append(self._block(name, source, attrs, evaluate))
+                top.append(self._block(name, source, attrs, evaluate, variables))
         return Profile(root, top, attrs, tuple(ordered))
 
     def render_xml(self, root: str, attrs: Mapping[str, Any], evaluate: Runner | None = None) -> str:
@@ -523,7 +565,8 @@ class Graph:
         ``evaluate`` runs the graph's ``<eval>``s (a ``Runner`` whose salt says which state
         of the world their commands read); without one, a process-wide runner does."""
         ordered, first = self._traverse(root, attrs)
-        blocks = [self._kept_block(name, source, attrs, evaluate)
+        variables: dict[str, str] = {}
+        blocks = [self._kept_block(name, source, attrs, evaluate, variables)
                   for name in ordered for source in self.sources(name, first.get(name))]
         view = CoercedAttrs(attrs)
         files_seen: dict[str, tuple[str | None, str | None]] = {}
@@ -535,11 +578,14 @@ class Graph:
         return assemble(parts, self.name, root, attrs)
 
     def _kept_block(self, name: str, source: NodeSource, attrs: Mapping[str, Any],
-                    evaluate: Runner | None = None) -> tuple:
+                    evaluate: Runner | None = None, variables: dict[str, str] | None = None) -> tuple:
         """(key, block, condition names, file names) of one node file for these values; the
         block is parsed from only the entities the file references (and, with ``<eval>``s,
         the attributes their text names, and the runner's salt), and kept under them."""
         state = self._now
+        if source.has_vars:  # the legacy <var> table runs through the whole render: not kept
+            block = self._block(name, source, attrs, evaluate, variables)
+            return (None, block, *block_inputs(block))
         try:
             key = (source.path, tuple(attrs[e] for e in source.entities))
             seen = dict(zip(source.entities, key[1]))

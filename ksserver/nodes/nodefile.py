@@ -117,6 +117,11 @@ class NodeSource:
         return found
 
     @cached_property
+    def has_vars(self) -> bool:
+        """Whether the file uses the legacy ``<var>`` tag."""
+        return re.search(r"<var[\s/>]", self.text) is not None
+
+    @cached_property
     def eval_words(self) -> tuple[str, ...]:
         """Every word written inside an ``<eval>`` of this file: the attributes it may read
         are among them (``graph.evaluate.names_in``)."""

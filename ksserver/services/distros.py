@@ -119,7 +119,8 @@ def add_distro(session: Session, name: str, directory: str, os: str | None = Non
         boot.add_bootaction(session, action, kernel, ramdisk, args)
     done.append("bootactions: " + ", ".join(a for a, *_ in actions[:3]))
     attributes.set_attr(session, Level.OS, [os_name], "Kickstart_Distribution", name)
-    done.append(f"Kickstart_Distribution={name} for OS {os_name}")
+    attributes.set_attr(session, Level.OS, [os_name], "Kickstart_DistroVersion", tree.version)
+    done.append(f"Kickstart_Distribution={name} and Kickstart_DistroVersion={tree.version} for OS {os_name}")
     return done
 
 

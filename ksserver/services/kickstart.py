@@ -101,7 +101,7 @@ class Kickstarts:
         hit = self._cache.get(rec.id)
         if hit is not None and hit[0] == key:
             return hit[1]
-        text = profile.kickstart_of(rec, attrs if attrs is not None else attributes.host_attrs(db, rec))
+        text = profile.kickstart_of(rec, attrs if attrs is not None else attributes.host_attrs(db, rec), revision)
         self._keep(self._cache, rec.id, (key, text))
         return text
 

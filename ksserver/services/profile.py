@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from ksserver import config
 from ksserver.attrs import defaults
+from ksserver.db import queries
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError
 from ksserver.services import attributes, selection
@@ -17,9 +18,31 @@ def graph_for(graph: str = "default"):
     return Graph.load(config.graph_dirs(), graph)
 
 
+_RUNNERS: dict[tuple[int, float], object] = {}
+
+
+def evaluator(revision: int, attrs: dict[str, str]):
+    """The runner of the graph's ``<eval>``s for one inventory revision: their commands read
+    the inventory, so a result is kept while the revision stands (``graph.evaluate``). The
+    time limit is the ``graph_eval_timeout`` attribute (seconds, default 30)."""
+    from ksserver.graph.evaluate import DEFAULT_TIMEOUT, Runner
+
+    try:
+        timeout = float(attrs.get("graph_eval_timeout") or DEFAULT_TIMEOUT)
+    except ValueError:
+        raise KsError(f'attribute "graph_eval_timeout" must be a number of seconds, not "{attrs["graph_eval_timeout"]}"') from None
+    key = (revision, timeout)
+    run = _RUNNERS.get(key)
+    if run is None:
+        if len(_RUNNERS) >= 4:
+            _RUNNERS.pop(next(iter(_RUNNERS)))
+        run = _RUNNERS[key] = Runner(timeout=timeout, salt=revision)
+    return run
+
+
 def entity_attrs(session: Session, rec: HostRecord) -> dict[str, str]:
     """What ``&name;`` entities and ``cond`` expressions see for this host."""
-    return defaults.for_graph(attributes.host_attrs(session, rec), rec.graph)
+    return defaults.for_graph(attributes.host_attrs(session, rec), rec.graph, rec.node)
 
 
 def root_of(rec: HostRecord) -> str:
@@ -31,27 +54,30 @@ def root_of(rec: HostRecord) -> str:
 def render_node(root: str, attrs: dict[str, str], graph: str, kind: str) -> str:
     """A root node rendered from attributes alone, no host record (``list node xml``)."""
     g = graph_for(graph)
+    attrs = defaults.for_graph(dict(attrs), graph, root)
     return g.render_xml(root, attrs) if kind == "xml" else g.render_kickstart(root, attrs)
 
 
 def render_host_xml(session: Session, rec: HostRecord) -> str:
-    return graph_for(rec.graph).render_xml(root_of(rec), entity_attrs(session, rec))
+    attrs = entity_attrs(session, rec)
+    return graph_for(rec.graph).render_xml(root_of(rec), attrs, evaluator(queries.revision(session), attrs))
 
 
-def kickstart_of(rec: HostRecord, attrs: dict[str, str]) -> str:
+def kickstart_of(rec: HostRecord, attrs: dict[str, str], revision: int) -> str:
     """The kickstart of a host with these resolved attributes: what ``list host profile``
     prints and the install server serves (``services.kickstart`` keeps it)."""
     if attrs.get("Kickstart_PrivateSHARootPassword") in defaults.published_root_hashes():
         raise KsError("its root password hash is the published demo one: set Kickstart_PrivateSHARootPassword "
                       "(`ksserver init` without a site.attrs makes one of its own)")
-    text = graph_for(rec.graph).render_kickstart(root_of(rec), defaults.for_graph(attrs, rec.graph))
+    attrs = defaults.for_graph(attrs, rec.graph, rec.node)
+    text = graph_for(rec.graph).render_kickstart(root_of(rec), attrs, evaluator(revision, attrs))
     if not text.strip():
         raise KsError(f"the kickstart of {rec.name} is empty")
     return text
 
 
 def render_host_kickstart(session: Session, rec: HostRecord) -> str:
-    return kickstart_of(rec, attributes.host_attrs(session, rec))
+    return kickstart_of(rec, attributes.host_attrs(session, rec), queries.revision(session))
 
 
 def host_profiles(session: Session, selectors: list[str], kind: str) -> list[tuple[str, str]]:
@@ -74,7 +100,6 @@ def appliance_samples(session: Session, names: list[str]) -> dict[str, tuple[str
     host of it — its first host, or a made-up one when it has none —, graph)."""
     from sqlalchemy import select
 
-    from ksserver.db import queries
     from ksserver.db.models import Appliance, Host
 
     apps = session.scalars(select(Appliance).order_by(Appliance.name)).all()
@@ -98,6 +123,7 @@ def appliance_samples(session: Session, names: list[str]) -> dict[str, tuple[str
             attrs = {k: v for k, v in queries.global_attrs(session).items()}
             attrs.update(queries.appliance_attrs(session, [app.id]).get(app.id, {}))
             attrs.update(defaults.sample_host(app.name, app.membership, app.graph))
+            attrs = defaults.for_graph(attrs, app.graph, app.node)
         out[app.name] = (app.node, attrs, app.graph)
     return out
 

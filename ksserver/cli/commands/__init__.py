@@ -161,6 +161,10 @@ COMMANDS: tuple[C, ...] = (
       "ksserver block (attribute hosts_file, default /etc/hosts) and DHCP (applied to Kea)."),
     C("report host", "netboot:report_host", "The hosts file (/etc/hosts form) of the inventory: the block "
       "`sync config` writes."),
+    C("report host network", "netboot:report_host_network", "A host's /etc/sysconfig/network as node-file XML "
+      "(the original's format, for graphs' <eval mode=\"xml\">).", "host"),
+    C("report host interface", "netboot:report_host_interface", "A host's ifcfg files as node-file XML (the "
+      "original's format); iface=DEV prints that interface's lines alone.", "host", ("iface",)),
     C("insert ethers", "discovery:insert_ethers", "Discover machines that boot from the network: each unknown MAC "
       "Kea sees while this runs is named <basename>-<rack>-<rank> (the next free name), given the next free "
       "private address (down from the top; baseip=, inc=), registered and set to install; its reservation is "

@@ -1,7 +1,7 @@
 """Network boot: DHCP (Kea, or the ISC dhcpd form), and what it hands to booting machines."""
 
 from ksserver.cli.results import Table
-from ksserver.services import bootfiles, dhcp, distros, hostfile, netboot, selection
+from ksserver.services import bootfiles, dhcp, distros, hostfile, netboot, netfiles, selection
 
 
 def report_host_dhcp(session):
@@ -22,6 +22,14 @@ def sync_config(session):
 
 def report_host(session):
     return netboot.report_host(session)
+
+
+def report_host_network(session, host):
+    return netfiles.host_network(session, host)
+
+
+def report_host_interface(session, host, iface=None):
+    return netfiles.host_interfaces(session, host, iface)
 
 
 def report_host_ipxe(session, host):

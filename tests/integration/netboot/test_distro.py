@@ -34,7 +34,7 @@ def test_add_distro_makes_its_bootactions_and_names_it_to_the_graph(ks, public):
         f"added distro tiny9: Tiny Linux 9.4 x86_64 at {tree}, served at {URL}/\n"
         "install, install headless and rescue now boot tiny9\n"
         "bootactions: install tiny9, install tiny9 headless, rescue tiny9\n"
-        "Kickstart_Distribution=tiny9 for OS linux\n")
+        "Kickstart_Distribution=tiny9 and Kickstart_DistroVersion=9.4 for OS linux\n")
     assert json.loads(ks.ok("list", "distro", "--json")) == [
         {"name": "tiny9", "family": "Tiny Linux", "version": "9.4", "arch": "x86_64", "path": str(tree)}]
     actions = {r["action"]: r for r in json.loads(ks.ok("list", "bootaction", "--json"))}

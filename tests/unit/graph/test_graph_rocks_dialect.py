@@ -162,3 +162,45 @@ def test_an_eval_in_a_directory_others_may_write_is_refused(gdir):
     (gdir.root / "nodes").chmod(0o777)
     with pytest.raises(KsError, match=r"^nodes/root\.xml:3: <eval> refused: .*/nodes is writable by others "):
         render(gdir)
+
+
+# --- <var>, the legacy syntax ---------------------------------------------------------------
+
+def test_legacy_var_reads_attributes_under_their_new_names_and_assigns_in_traversal_order(gdir):
+    gdir.node("root", """
+        <var name="Site_Color" val="blue"/>
+        <var name="Alias" ref="Node_Hostname"/>
+        <post>
+        echo <var name="Node_Hostname"/> <var name="Node_Distribution"/> <var name="Kickstart_PublicHostname"/>
+        echo [<var name="Never_Set"/>]
+        </post>""")
+    gdir.node("later", "<post>\necho <var name=\"Site_Color\"/> <var name=\"Alias\"/></post>")
+    gdir.edges('<edge from="root" to="later"/>\n<order head="root" tail="later"/>')
+    attrs = {"hostname": "compute-0-0", "distribution": "rocks-dist", "arch": "x86_64",
+             "Kickstart_PublicHostname": "bayou.rocksclusters.org"}
+    for _ in range(2):  # and the same again: nothing of one render stays for the next
+        ks = render(gdir, attrs=attrs)
+        assert "echo compute-0-0 rocks-dist/x86_64 bayou.rocksclusters.org\necho []\n" in ks
+        assert "echo blue compute-0-0\n" in ks
+    xml = Graph.load([gdir.root]).render_xml("root", attrs)
+    assert "<var" not in xml
+
+
+def test_check_graph_warns_of_each_var_with_its_replacement_and_lists_each_eval(gdir):
+    from ksserver.graph import check_graph
+    gdir.node("root", """
+        <var name="Node_Hostname"/>
+        <var name="X" val="1"/>
+        <post><eval>true</eval></post>
+        <installclass>old</installclass>
+        <configure phase="pre-install">x</configure>""")
+    gdir.edges('<edge from="root" to="root"/>')
+    found = check_graph([gdir.root], {"root": ("root", {})})
+    assert found[:5] == [
+        'nodes/root.xml:2: warning: <var name="Node_Hostname"/> is deprecated: write &hostname;',
+        'nodes/root.xml:3: warning: <var name="X"> with val= or ref= is deprecated: it assigns for every node '
+        "file after it; set an attribute instead",
+        'nodes/root.xml:4: note: <eval shell="sh"> runs on the frontend when a kickstart is made',
+        "nodes/root.xml:5: warning: <installclass> has no kickstart form: it is ignored",
+        'nodes/root.xml:6: note: <configure phase="pre-install"> is skipped: only a phase that includes post runs '
+        "in a kickstart"]
