@@ -24,7 +24,7 @@ from lxml import etree
 
 from ksserver.errors import KsError
 from ksserver.nodes.cond import Cond, make_cond
-from ksserver.nodes.nodefile import syntax_error, xml_parser
+from ksserver.nodes.nodefile import prolog_doctype, syntax_error, xml_parser
 
 __all__ = ["Edge", "OrderEdge", "GraphFile", "parse_graph_file", "NODE_NAME"]
 
@@ -76,6 +76,10 @@ def _wrong_gen(el: etree._Element) -> bool:
 
 
 def parse_graph_text(text: bytes | str, label: str) -> GraphFile:
+    decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    at = prolog_doctype(decoded)
+    if at is not None:  # as a node file: a graph file defines no entities of its own
+        raise KsError(f"{label}:{decoded.count(chr(10), 0, at) + 1}: a graph file may not declare a DOCTYPE")
     try:
         root = etree.fromstring(text if isinstance(text, bytes) else text.encode("utf-8"), xml_parser())
     except etree.XMLSyntaxError as err:

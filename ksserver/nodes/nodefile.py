@@ -25,10 +25,34 @@ from lxml import etree
 from ksserver.errors import KsError
 from ksserver.nodes.entities import ENTITY_REF, PREDEFINED, internal_subset
 
-__all__ = ["NodeSource", "load_node_source", "xml_parser", "syntax_error"]
+__all__ = ["NodeSource", "entity_references", "load_node_source", "prolog_doctype", "xml_parser", "syntax_error"]
 
 _XML_DECL = re.compile(r"\A(\ufeff)?\s*<\?xml[^>]*\?>")
-_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_PROLOG_ITEM = re.compile(r"\s+|<!--.*?-->|<\?.*?\?>", re.DOTALL)
+_NOT_MARKUP = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
+
+
+def prolog_doctype(text: str) -> int | None:
+    """Where a DOCTYPE stands in ``text``'s prolog (before its first element), or None. Only
+    there is it one: the same letters in a comment, in CDATA (a manifest a file embeds) or
+    in element text are data."""
+    pos = 0
+    while True:
+        m = _PROLOG_ITEM.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    return pos if text[pos:pos + 9].upper() == "<!DOCTYPE" else None
+
+
+def entity_references(text: str) -> list[str]:
+    """The ``&name;`` references of a file, in first-use order: not those in comments or
+    CDATA sections, which the parser does not expand."""
+    names: dict[str, None] = {}
+    for name in ENTITY_REF.findall(_NOT_MARKUP.sub("", text)):
+        if name not in PREDEFINED:
+            names.setdefault(name)
+    return list(names)
 
 _local = threading.local()
 
@@ -42,7 +66,6 @@ def xml_parser() -> etree.XMLParser:
             load_dtd=False,
             no_network=True,
             dtd_validation=False,
-            huge_tree=True,  # a 1 MB attribute value is data, not an attack on the parser
             remove_blank_text=False,
             remove_comments=True,
             remove_pis=True,
@@ -159,14 +182,10 @@ def load_node_source(path: Path, label: str) -> NodeSource:
     if m:
         # keep the newlines so line numbers stay the file's own
         text = "\n" * m.group(0).count("\n") + text[m.end():]
-    dt = _DOCTYPE.search(text)
-    if dt:
-        line = text.count("\n", 0, dt.start()) + 1
+    at = prolog_doctype(text)
+    if at is not None:
+        line = text.count("\n", 0, at) + 1
         raise KsError(
             f"{label}:{line}: a node file may not declare a DOCTYPE; attributes are its only entities"
         )
-    names: dict[str, None] = {}
-    for name in ENTITY_REF.findall(text):
-        if name not in PREDEFINED:
-            names.setdefault(name)
-    return NodeSource(path=path, label=label, text=text, entities=tuple(names))
+    return NodeSource(path=path, label=label, text=text, entities=tuple(entity_references(text)))

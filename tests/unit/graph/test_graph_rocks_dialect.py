@@ -204,3 +204,49 @@ def test_check_graph_warns_of_each_var_with_its_replacement_and_lists_each_eval(
         "nodes/root.xml:5: warning: <installclass> has no kickstart form: it is ignored",
         'nodes/root.xml:6: note: <configure phase="pre-install"> is skipped: only a phase that includes post runs '
         "in a kickstart"]
+
+
+# --- DOCTYPEs and entities: markup only where the parser reads markup ------------------------
+
+def test_a_doctype_in_cdata_is_data_and_entities_in_comments_are_not_references(gdir):
+    gdir.node("root", """
+        <!-- &not_an_attribute; is in a comment -->
+        <post>
+        <file name="/etc/manifest.xml"><![CDATA[<?xml version="1.0"?>
+        <!DOCTYPE manifest SYSTEM "manifest.dtd">
+        <manifest owner="&amp;nobody;"/>]]></file>
+        </post>""")
+    gdir.node("leaf")
+    gdir.edges('<edge from="root" to="leaf"/>')
+    ks = render(gdir)
+    assert '<!DOCTYPE manifest SYSTEM "manifest.dtd">\n<manifest owner="&amp;nobody;"/>' in ks
+    from ksserver.graph import check_graph
+    assert check_graph([gdir.root], {"root": ("root", {})}) == []  # no undefined &not_an_attribute;
+
+
+@pytest.mark.parametrize("where", ["node", "graph"])
+def test_a_doctype_in_the_prolog_is_refused_in_node_and_graph_files(gdir, where):
+    doctype = '<?xml version="1.0"?>\n<!-- a site file -->\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/shadow">]>\n'
+    gdir.node("root", "<post>echo &e;</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    if where == "node":
+        path = gdir.root / "nodes" / "root.xml"
+        path.write_text(doctype + path.read_text())
+        with pytest.raises(KsError, match=r"^nodes/root\.xml:3: a node file may not declare a DOCTYPE"):
+            render(gdir, attrs={"e": "x"})
+    else:
+        path = gdir.root / "graphs" / "default" / "graph.xml"
+        path.write_text(doctype + path.read_text())
+        with pytest.raises(KsError, match=r"^graphs/default/graph\.xml:3: a graph file may not declare a DOCTYPE"):
+            render(gdir, attrs={"e": "x"})
+
+
+def test_no_parser_reads_a_huge_tree(gdir):
+    """Without lxml's huge_tree, libxml2's limits stand (a text node of 10 MB at most):
+    a 1 MB attribute value still renders."""
+    gdir.node("root", "<post>\necho '&big;'\n</post>")
+    gdir.edges('<edge from="root" to="root"/>')
+    assert "x" * 1_000_000 in render(gdir, attrs={"big": "x" * 1_000_000})
+    import ksserver.nodes.nodefile as nodefile
+    import inspect
+    assert "huge_tree" not in inspect.getsource(nodefile)
