@@ -21,7 +21,7 @@ from ksserver.graph.traverse import reach
 from ksserver.nodes.cond import make_cond
 from ksserver.nodes.nodefile import load_node_source
 
-__all__ = ["check_graph", "is_note", "validate_kickstart"]
+__all__ = ["check_graph", "is_note", "undefined_attributes", "validate_kickstart"]
 
 
 def validate_kickstart(text: str, os_version: str = DEFAULT_OS_VERSION) -> list[str]:
@@ -81,6 +81,25 @@ def _notes(label: str, el) -> list[str]:
         if el.tag not in _KNOWN:
             return [f"{where}: warning: <{el.tag}> has no kickstart form: it is ignored"]
     return []
+
+
+def undefined_attributes(dirs: Sequence[str | Path], root: str, attrs: Mapping[str, Any],
+                         graph: str = "default") -> list[str]:
+    """The entities node files on ``root``'s paths use that ``attrs`` does not define, sorted
+    (what ``init`` warns of: a Rocks site.attrs alone may lack what a graph needs)."""
+    g = Graph.load(dirs, graph)
+    missing: set[str] = set()
+    for name in reach(root, g.adjacency) if root in g.adjacency else {root}:
+        nf = g.node_files(name)
+        if nf is None:
+            continue
+        for path, label in ((nf.main, nf.main_label), (nf.extend, nf.extend_label)):
+            if path is not None:
+                try:
+                    missing.update(e for e in load_node_source(path, label or str(path)).entities if e not in attrs)
+                except KsError:
+                    continue  # check graph says why
+    return sorted(missing)
 
 
 def _unreachable_by_design(name: str) -> bool:

@@ -271,6 +271,32 @@ def list_interfaces(session: Session, selectors: Sequence[str]):
 # --- appliances, networks, OSes -----------------------------------------------------------
 
 
+def set_appliance_graph(session: Session, names: list[str], graph: str, node: str | None = None) -> None:
+    """Which graph (and root node) appliances use: a site directory's ``graphs/NAME/`` holds
+    the edges a graph has, so a site graph named apart from ``default`` takes the shipped
+    graph's place for those appliances — its node files still override shipped ones of the
+    same name, and a shipped node only comes in when the site's edges reach it."""
+    from ksserver import config
+
+    validate.name(graph, "graph")
+    if not any((d / "graphs" / graph).is_dir() for d in config.graph_dirs()):
+        looked = ", ".join(str(d / "graphs" / graph) for d in config.graph_dirs())
+        raise KsError(f'graph "{graph}" has no graph files (looked in {looked})')
+    if node:
+        validate.name(node, "node")
+    apps = []
+    for name in names:
+        app = session.scalar(select(Appliance).where(Appliance.name == name))
+        if app is None:
+            raise NotFound(f'unknown appliance "{name}"')
+        apps.append(app)
+    for app in apps:
+        app.graph = graph
+        if node:
+            app.node = node
+    session.flush()
+
+
 def add_appliance(
     session: Session,
     name: str,

@@ -142,6 +142,22 @@ def check(session: Session, names: list[str]) -> list[str]:
     return problems
 
 
+def undefined(session: Session) -> list[str]:
+    """One line per kickstartable appliance whose graph uses attributes nothing defines."""
+    from ksserver.graph.check import undefined_attributes
+
+    out = []
+    for name, (root, attrs, graph) in appliance_samples(session, []).items():
+        try:
+            missing = undefined_attributes(config.graph_dirs(), root, attrs, graph)
+        except KsError:
+            continue  # a graph that does not load: check graph says why
+        if missing:
+            out.append(f"appliance {name}: its graph uses attributes nothing defines: {', '.join(missing)} "
+                       "(set them, or its kickstart fails)")
+    return out
+
+
 def dot(session: Session, appliance: str | None) -> str:
     from ksserver.graph import graph_dot
 

@@ -19,7 +19,7 @@ from ksserver.attrs import INTRINSIC, Level, defaults, parse_site_attrs
 from ksserver.db.models import OS, Appliance, Host, Network
 from ksserver.errors import KsError
 from ksserver.db.session import transaction
-from ksserver.services import attributes, boot, inventory
+from ksserver.services import attributes, boot, inventory, profile
 
 #: name, membership, root node, managed — the appliances a Rocks frontend starts with.
 DEFAULT_APPLIANCES = (
@@ -75,6 +75,7 @@ def init(site_attrs_file: str | None) -> tuple[list[str], str]:
     with transaction() as session:
         done = initialise(session, site, replace_attrs=site_attrs_file is not None,
                           own_root_password=site_attrs_file is None)
+        done += profile.undefined(session)
     return done, revision
 
 

@@ -95,6 +95,9 @@ COMMANDS: tuple[C, ...] = (
       "of them.", "host device?"),
     C("add appliance", "inventory:add_appliance", "Add an appliance: a kind of machine, rooted at a node of the graph.",
       "name", ("membership", "node", "graph", "public", "kickstartable")),
+    C("set appliance graph", "inventory:set_appliance_graph", "Render appliances from another graph (a site "
+      "directory's graphs/NAME/, in place of the shipped default), and from another root node with node=.",
+      "appliance+ graph", ("node",)),
     C("list appliance", "inventory:list_appliance", "Appliances with their membership, graph and root node.",
       json=True),
     C("remove appliance", "inventory:remove_appliance", "Remove an appliance that no host uses.", "name"),

@@ -58,6 +58,10 @@ def add_appliance(session, name, **params):
     inventory.add_appliance(session, name, **params)
 
 
+def set_appliance_graph(session, appliance, graph, node=None):
+    inventory.set_appliance_graph(session, appliance, graph, node)
+
+
 def list_appliance(session):
     return Table(["APPLIANCE", "MEMBERSHIP", "GRAPH", "NODE", "KICKSTARTABLE", "PUBLIC"],
                  inventory.list_appliances(session), trim_owner=False)
