@@ -46,9 +46,11 @@ def rocks_entities(attrs: Mapping[str, str], root: str | None) -> dict[str, str]
     """The entities the original defined for every node file (``&version;``, ``&release;``,
     ``&distribution;``, ``&rocks_version_major;``, ``&root;`` …), from the attributes:
     ``rocks_version`` if a site set it, else the registered distro's version
-    (``Kickstart_DistroVersion``, set by ``add distro``), so that a graph's
-    ``rocks_version_major > 6`` speaks of the OS it installs."""
-    version = attrs.get("rocks_version") or attrs.get("Kickstart_DistroVersion") or DEFAULT_VERSION
+    (``Kickstart_DistroVersion``, set by ``add distro``), else the release of the kickstart's
+    ``os_version`` (RHEL7 → 7), so that a graph's ``rocks_version_major > 6`` speaks of the
+    OS it installs."""
+    version = (attrs.get("rocks_version") or attrs.get("Kickstart_DistroVersion")
+               or "".join(c for c in str(attrs.get("os_version") or "") if c.isdigit() or c == ".") or DEFAULT_VERSION)
     release = attrs.get("rocks_release") or version
     out = {"version": version, "rocks_version": version, "rocks_version_major": version.split(".")[0],
            "release": release, "rocks_release": release,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ksserver.errors import KsError
+from ksserver.graph.evaluate import Runner
 from ksserver.graph.engine import NODE_SUBDIRS, Graph, graph_files, var_replacement, xml_files
 from ksserver.graph.graphfile import Edge, parse_graph_file
 from ksserver.graph.kgen import DEFAULT_OS_VERSION
@@ -36,7 +37,8 @@ def validate_kickstart(text: str, os_version: str = DEFAULT_OS_VERSION) -> list[
         handler = makeVersion(os_version)
     except Exception:  # noqa: BLE001 - pykickstart raises several types for a bad name
         return [f'unknown kickstart version "{os_version}" (os_version)']
-    parser = KickstartParser(handler)
+    # %include names a file the installer's %pre writes: as ksvalidator does, it is not read here
+    parser = KickstartParser(handler, followIncludes=False)
     problems: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -143,6 +145,7 @@ def check_graph(
     dirs: Sequence[str | Path],
     appliances: Mapping[str, tuple[str, Mapping[str, Any]]],
     graph: str = "default",
+    evaluate: Runner | None = None,
 ) -> list[str]:
     """Problems with graph ``graph`` over ``dirs``; ``appliances`` maps an appliance name to
     ``(root node, sample attributes)``.  An empty list means the graph is clean."""
@@ -202,7 +205,11 @@ def check_graph(
         names = reach(root, g.adjacency)
         reachable.update(names)
         before = len(problems)
-        for name in sorted(names):
+        try:  # the entities that must be defined: those on the paths this appliance takes
+            taken = set(g.traverse(root, attrs))
+        except KsError:
+            taken = names
+        for name in sorted(set(names) & taken):
             nf = g.node_files(name)
             if nf is None:
                 continue
@@ -215,7 +222,7 @@ def check_graph(
         if len(problems) > before:
             continue  # rendering would only repeat the first of these
         try:
-            text = g.render_kickstart(root, attrs)
+            text = g.render_kickstart(root, attrs, evaluate)
         except KsError as err:
             problems.append(f"appliance {appliance}: {err.message}")
             continue

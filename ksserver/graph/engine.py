@@ -197,19 +197,29 @@ def _split_includes(main: etree._Element, written: str) -> None:
         cmd.text = " ".join(rest.split())
         at = main.index(cmd)
         for i, line in enumerate(found, 1):
-            main.insert(at + i, include(line))
+            inc = include(line)
+            for name in ("cond", "arch", "os", "release"):  # under its command's condition
+                if cmd.get(name) is not None:
+                    inc.set(name, cmd.get(name))
+            main.insert(at + i, inc)
         if not cmd.text and cmd.tag not in _NO_ARGUMENTS:
             main[at + len(found)].tail = cmd.tail
             main.remove(cmd)
 
 
-_RUNNER: list[Runner] = []
+_RUNNERS: dict[tuple, Runner] = {}
 
 
 def _default_runner() -> Runner:
-    if not _RUNNER:
-        _RUNNER.append(Runner())
-    return _RUNNER[0]
+    """The runner of a caller that names none: one per set of ksserver settings in this
+    process's environment (which its commands get)."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("KSSERVER_")))
+    run = _RUNNERS.get(key)
+    if run is None:
+        if len(_RUNNERS) >= 8:
+            _RUNNERS.clear()
+        run = _RUNNERS[key] = Runner()
+    return run
 
 
 def _put_output(el: etree._Element, out: str, mode: str, where: str) -> None:

@@ -90,7 +90,6 @@ class Runner:
         self.base.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         # the `rocks` and `ksserver` commands of this installation come first
         self.base["PATH"] = f"{Path(sys.executable).parent}:{self.base['PATH']}"
-        self.base["KSSERVER_RESIDENT"] = "no"  # an eval's command runs here, in its own process
         self._kept: dict[Eval, str] = {}
         self._lock = threading.Lock()
         self.runs = 0  # how many evals really ran (the bench reports it)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy.orm import Session
 
 from ksserver import config
@@ -18,7 +20,7 @@ def graph_for(graph: str = "default"):
     return Graph.load(config.graph_dirs(), graph)
 
 
-_RUNNERS: dict[tuple[int, float], object] = {}
+_RUNNERS: dict[tuple, object] = {}
 
 
 def evaluator(revision: int, attrs: dict[str, str]):
@@ -31,7 +33,8 @@ def evaluator(revision: int, attrs: dict[str, str]):
         timeout = float(attrs.get("graph_eval_timeout") or DEFAULT_TIMEOUT)
     except ValueError:
         raise KsError(f'attribute "graph_eval_timeout" must be a number of seconds, not "{attrs["graph_eval_timeout"]}"') from None
-    key = (revision, timeout)
+    # the runner passes this process's KSSERVER_* settings on: one per home and database
+    key = (revision, timeout, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("KSSERVER_"))))
     run = _RUNNERS.get(key)
     if run is None:
         if len(_RUNNERS) >= 4:
@@ -136,7 +139,8 @@ def check(session: Session, names: list[str]) -> list[str]:
 
     for graph in sorted({g for _r, _a, g in samples.values()} or {"default"}):
         apps = {n: (root, attrs) for n, (root, attrs, g) in samples.items() if g == graph}
-        problems += check_graph(config.graph_dirs(), apps, graph)
+        problems += check_graph(config.graph_dirs(), apps, graph,
+                                evaluator(queries.revision(session), queries.global_attrs(session)))
     if names:  # reachability speaks of every appliance; with some named it would mislead
         problems = [p for p in problems if "not reachable from any appliance" not in p]
     return problems

@@ -43,7 +43,8 @@ def check_graph(session, appliance):
     found = profile.check(session, appliance)
     problems = [p for p in found if not is_note(p)]
     if problems:
-        raise Problems(found)
+        print("".join(f"{n}\n" for n in found if is_note(n)), end="")
+        raise Problems(problems)
     return "".join(f"{n}\n" for n in found) + "graph ok\n"
 
 

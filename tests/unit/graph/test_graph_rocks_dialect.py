@@ -37,6 +37,18 @@ def test_an_include_on_a_line_of_its_own_stays_one(gdir):
         "timezone --utc Etc/UTC"]
 
 
+def test_an_include_keeps_the_condition_of_the_command_it_stood_in(gdir):
+    gdir.node("root", """
+        <main>
+        <install cond="old">
+        %include /tmp/partition-info
+        </install>
+        </main>""")
+    gdir.edges('<edge from="root" to="root"/>')
+    assert main_lines(render(gdir, attrs={"old": "yes"})) == ["install", "%include /tmp/partition-info"]
+    assert main_lines(render(gdir, attrs={"old": "no"})) == []
+
+
 def test_an_attribute_value_never_makes_an_include(gdir):
     gdir.node("root", "<main>\n<rootpw>&pw;</rootpw>\n</main>")
     gdir.edges('<edge from="root" to="root"/>')
