@@ -104,6 +104,32 @@ def undefined_attributes(dirs: Sequence[str | Path], root: str, attrs: Mapping[s
     return sorted(missing)
 
 
+def _every_render_error(g: Graph, root: str, attrs: Mapping[str, Any], evaluate: Runner | None) -> list[str]:
+    """A render stops at its first error; this renders each node file of the appliance's
+    traversal on its own, so that every file's error is reported, in traversal order."""
+    from ksserver.graph.kgen import node_part
+    from ksserver.nodes.cond import CoercedAttrs
+
+    errors: list[str] = []
+    try:
+        names = g.traverse(root, attrs)
+    except KsError as err:
+        return [err.message]
+    view = CoercedAttrs(attrs)
+    for name in names:
+        try:
+            sources = g.sources(name)
+        except KsError as err:
+            errors.append(err.message)
+            continue
+        for source in sources:
+            try:
+                node_part(g._block(name, source, attrs, evaluate), view, {})
+            except KsError as err:
+                errors.append(err.message)
+    return errors
+
+
 def _unreachable_by_design(name: str) -> bool:
     """The original's nodes no appliance reaches on purpose: the installer's bootstrap
     packages and the empty ``null`` node."""
@@ -224,7 +250,8 @@ def check_graph(
         try:
             text = g.render_kickstart(root, attrs, evaluate)
         except KsError as err:
-            problems.append(f"appliance {appliance}: {err.message}")
+            found = _every_render_error(g, root, attrs, evaluate) or [err.message]
+            problems.extend(f"appliance {appliance}: {message}" for message in found)
             continue
         version = str(attrs.get("os_version") or DEFAULT_OS_VERSION)
         for msg in validate_kickstart(text, version):

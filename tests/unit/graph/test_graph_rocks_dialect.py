@@ -262,3 +262,16 @@ def test_no_parser_reads_a_huge_tree(gdir):
     import ksserver.nodes.nodefile as nodefile
     import inspect
     assert "huge_tree" not in inspect.getsource(nodefile)
+
+
+def test_check_graph_reports_the_render_error_of_every_node_file(gdir):
+    from ksserver.graph import check_graph
+    gdir.node("root", "<main>\n<rootpw>--iscrypted &pw;</rootpw>\n</main>")
+    gdir.node("one", "<post>\n<eval>exit 4</eval>\n</post>")
+    gdir.node("two", '<package>two\nlines</package>')
+    gdir.edges('<edge from="root" to="one"/>\n<edge from="root" to="two"/>')
+    found = check_graph([gdir.root], {"root": ("root", {"pw": "x\ny"})})
+    assert [f for f in found if "appliance root" in f] == [
+        "appliance root: nodes/one.xml:3: <eval> exited with status 4",
+        "appliance root: nodes/root.xml:3: <rootpw> spans several lines (a value holds the line break U+000A)",
+        'appliance root: nodes/two.xml:2: "two lines" is not a package name']  # one line: the break is shown as a space
