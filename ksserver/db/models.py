@@ -142,6 +142,21 @@ class HostAttr(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class Route(Base):
+    """A static route at one level (the original's global_routes, os_routes, appliance_routes
+    and node_routes in one table): ``level`` is the SOURCE letter (G, O, A, H), ``owner_id``
+    the OS, appliance or host (none for global). A host's routes fold like its attributes."""
+
+    __tablename__ = "routes"
+    __table_args__ = (UniqueConstraint("level", "owner_id", "network", name="uq_routes_level_owner_network"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(1))
+    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    network: Mapped[str] = mapped_column(String(64))
+    netmask: Mapped[str] = mapped_column(String(64))
+    gateway: Mapped[str] = mapped_column(String(255))
+
+
 class Distro(Base):
     """A Red Hat-family install tree on this frontend's disk (``ksserver add distro``),
     served at ``/install/<name>/<arch>/``: what its ``.treeinfo`` says it is."""

@@ -7,8 +7,8 @@ The formats are the original's (Rocks 5.4–6.1, Linux hosts):
   __init__.py`` (``run_linux``): one ``<file name="/etc/sysconfig/network">`` holding
   ``NETWORKING=yes``, ``HOSTNAME=`` (a frontend's public name; any other host's private
   name and ``Kickstart_PrivateDNSDomain``) and ``GATEWAY=`` when the host has a default
-  route. ksserver keeps no route table: the default route is the ``Kickstart_PublicGateway``
-  attribute for a frontend, ``Kickstart_PrivateGateway`` for any other host.
+  route (``services.routes``; in a home made before routes, the ``Kickstart_PublicGateway``
+  attribute for a frontend, ``Kickstart_PrivateGateway`` for any other host).
 * ``report host interface`` — ``…/report/host/interface/__init__.py`` (``run_linux``,
   ``writeConfig``, ``writeModprobe``): for each interface, in the order they were added, a
   modprobe alias script in CDATA when it has a module, then ``<file
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from ksserver import outputs
 from ksserver.db.models import Interface, VMNode
-from ksserver.services import attributes, selection
+from ksserver.services import attributes, routes, selection
 
 
 def _x(value: object, what: str) -> str:
@@ -44,7 +44,8 @@ def host_network(session: Session, host: str) -> str:
     ifaces = session.scalars(select(Interface).where(Interface.host_id == rec.id).order_by(Interface.id)).all()
     name = next((i.name for i in ifaces if i.network is not None and i.network.name == wanted and i.name), rec.name)
     domain = None if frontend else attrs.get("Kickstart_PrivateDNSDomain")
-    gateway = attrs.get("Kickstart_PublicGateway" if frontend else "Kickstart_PrivateGateway")
+    gateway = routes.default_gateway(session, rec) or attrs.get(
+        "Kickstart_PublicGateway" if frontend else "Kickstart_PrivateGateway")
     lines = ['<file name="/etc/sysconfig/network">', "NETWORKING=yes",
              f"HOSTNAME={_x(f'{name}.{domain}' if domain else name, 'its host name')}"]
     if gateway:

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from ksserver import config
 from ksserver.attrs import INTRINSIC, Level, defaults, parse_site_attrs
-from ksserver.db.models import OS, Appliance, Host, Network
+from ksserver.db.models import OS, Appliance, Host, Network, Route
 from ksserver.errors import KsError
 from ksserver.db.session import transaction
-from ksserver.services import attributes, boot, inventory, profile
+from ksserver.services import attributes, boot, inventory, profile, routes
 
 #: name, membership, root node, managed — the appliances a Rocks frontend starts with.
 DEFAULT_APPLIANCES = (
@@ -173,7 +173,27 @@ def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool,
                 name=name,
             )
         done.append(f"created frontend host {hostname}")
+    done += _default_routes(session, site, hostname)
     done += boot.ensure_default_bootactions(session, site, site.get("arch") or defaults.native_arch())
     return done
+
+
+def _default_routes(session: Session, site: dict[str, str], frontend: str) -> list[str]:
+    """The original's routes at install (its database-data node): every host's default route
+    through the private gateway, the frontend's through the public one, multicast and the
+    broadcast address on the private network. Only while there are no routes at all."""
+    if session.scalar(select(Route.id).limit(1)) is not None:
+        return []
+    made = []
+    if site.get("Kickstart_PrivateGateway"):
+        routes.add_route(session, Level.GLOBAL, [], "0.0.0.0", site["Kickstart_PrivateGateway"], "0.0.0.0")
+        made.append(f"route 0.0.0.0/0.0.0.0 via {site['Kickstart_PrivateGateway']}")
+    routes.add_route(session, Level.GLOBAL, [], "224.0.0.0", "private", "255.255.255.0")
+    routes.add_route(session, Level.GLOBAL, [], "255.255.255.255", "private", "255.255.255.255")
+    made.append("routes 224.0.0.0/255.255.255.0 and 255.255.255.255 on the private network")
+    if site.get("Kickstart_PublicGateway"):
+        routes.add_route(session, Level.HOST, [frontend], "0.0.0.0", site["Kickstart_PublicGateway"], "0.0.0.0")
+        made.append(f"route 0.0.0.0/0.0.0.0 via {site['Kickstart_PublicGateway']} for {frontend}")
+    return made
 
 

@@ -70,6 +70,8 @@ def test_the_evals_ran_the_rocks_command_against_this_inventory(rocks):
     assert "cat > /etc/sysconfig/network << 'KSSERVER-EOF'\nNETWORKING=yes\nHOSTNAME=compute-0-0.local\n" in text
     assert "DEVICE=eth0\nHWADDR=52:54:00:00:05:01\nIPADDR=10.1.255.254\nNETMASK=255.255.0.0\nBOOTPROTO=static\n" in text
     assert "echo 'alias eth0 e1000' >> /tmp/modprobe.conf" in text
+    assert ("cat > /etc/sysconfig/static-routes << 'KSSERVER-EOF'\nany net 224.0.0.0 netmask 255.255.255.0 dev eth0\n"
+            "any host 255.255.255.255 dev eth0\nKSSERVER-EOF") in text
     assert "install\n%include" not in text and text.count("\n%include /tmp/partition-info\n") == 1
     rhel5 = _profile(rocks, "compute-0-0", "RHEL5")
     assert "\ninstall\n%include /tmp/partition-info\n" in rhel5 and "\nkey --skip\n" in rhel5

@@ -54,6 +54,30 @@ COMMANDS: tuple[C, ...] = (
     C("explain host attr", "attrs:explain_host_attr", "Every level's value of one attribute for a host, "
       "the winner marked with *.", "host attr", json=True),
 
+    # --- static routes, at the same four levels ------------------------------------------
+    C("add route", "routes:add_route", "Add a static route for every host: NETWORK GATEWAY (an address, or a "
+      "network's name: the host's device on it); netmask= (default 255.255.255.255).",
+      "network gateway", ("netmask",), fixed=(("level", "global"),)),
+    C("add os route", "routes:add_route", "Add a static route for an OS's hosts.", "os+ network gateway",
+      ("netmask",), fixed=(("level", "os"),)),
+    C("add appliance route", "routes:add_route", "Add a static route for an appliance's hosts.",
+      "appliance+ network gateway", ("netmask",), fixed=(("level", "appliance"),)),
+    C("add host route", "routes:add_route", "Add a static route for hosts.", "host+ network gateway",
+      ("netmask",), fixed=(("level", "host"),)),
+    C("remove route", "routes:remove_route", "Remove a global static route.", "network",
+      fixed=(("level", "global"),)),
+    C("remove os route", "routes:remove_route", "Remove an OS's static route.", "os+ network",
+      fixed=(("level", "os"),)),
+    C("remove appliance route", "routes:remove_route", "Remove an appliance's static route.",
+      "appliance+ network", fixed=(("level", "appliance"),)),
+    C("remove host route", "routes:remove_route", "Remove hosts' static route.", "host+ network",
+      fixed=(("level", "host"),)),
+    C("list route", "routes:list_route", "The global static routes.", json=True, fixed=(("level", "global"),)),
+    C("list host route", "routes:list_host_route", "Every route of the hosts, with the level it came from "
+      "(SOURCE: H host, A appliance, O OS, G global).", "host*", json=True),
+    C("report host route", "routes:report_host_route", "A host's /etc/sysconfig/static-routes (the original's "
+      "format; the default route is report host network's GATEWAY).", "host"),
+
     # --- hosts, interfaces, partitions, appliances, networks, OSes ----------------------
     C("add host", "inventory:add_host", "Add a host; a name <appliance>-<rack>-<rank> supplies those three.",
       "name", ("membership", "appliance", "rack", "rank", "cpus", "os", "arch")),
