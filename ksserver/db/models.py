@@ -157,6 +157,24 @@ class Route(Base):
     gateway: Mapped[str] = mapped_column(String(255))
 
 
+class FirewallRule(Base):
+    """An iptables rule at one level (the original's global_firewall, os_firewall,
+    appliance_firewall and node_firewall in one table; ``level`` and ``owner_id`` as routes')."""
+
+    __tablename__ = "firewall_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(1))
+    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    network: Mapped[str | None] = mapped_column(String(64))  # in: a network's name, None for all
+    output_network: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(64))
+    protocol: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    chain: Mapped[str] = mapped_column(String(32))
+    flags: Mapped[str | None] = mapped_column(String(255))
+    comment: Mapped[str | None] = mapped_column(String(255))
+
+
 class Distro(Base):
     """A Red Hat-family install tree on this frontend's disk (``ksserver add distro``),
     served at ``/install/<name>/<arch>/``: what its ``.treeinfo`` says it is."""

@@ -19,7 +19,7 @@ from ksserver.attrs import INTRINSIC, Level, defaults, parse_site_attrs
 from ksserver.db.models import OS, Appliance, Host, Network, Route
 from ksserver.errors import KsError
 from ksserver.db.session import transaction
-from ksserver.services import attributes, boot, inventory, profile, routes
+from ksserver.services import attributes, boot, firewall, inventory, profile, routes
 
 #: name, membership, root node, managed — the appliances a Rocks frontend starts with.
 DEFAULT_APPLIANCES = (
@@ -174,6 +174,7 @@ def initialise(session: Session, site: dict[str, str], *, replace_attrs: bool,
             )
         done.append(f"created frontend host {hostname}")
     done += _default_routes(session, site, hostname)
+    done += firewall.default_rules(session)
     done += boot.ensure_default_bootactions(session, site, site.get("arch") or defaults.native_arch())
     return done
 

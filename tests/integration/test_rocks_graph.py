@@ -54,8 +54,7 @@ def _profile(ks, host: str, version: str) -> str:
 def test_compute_and_frontend_kickstarts_match_their_golden_files_and_pykickstart(rocks, host, appliance, version):
     text = _profile(rocks, host, version)
     assert validate_kickstart(text, version) == [], text
-    if rocks.backend == "sqlite":  # the same text from PostgreSQL; one golden file
-        expect(f"rocks/{appliance}-{version.lower()}.ks", text)
+    expect(f"rocks/{appliance}-{version.lower()}.ks", text)  # the same text from either database
     # rootpw is set, from the eval
     assert re.search(r"^rootpw --iscrypted \$6\$rocksgraph\$", text, re.MULTILINE), text
     # every %post in graph order: the traversal order the kickstart states
@@ -72,6 +71,7 @@ def test_the_evals_ran_the_rocks_command_against_this_inventory(rocks):
     assert "echo 'alias eth0 e1000' >> /tmp/modprobe.conf" in text
     assert ("cat > /etc/sysconfig/static-routes << 'KSSERVER-EOF'\nany net 224.0.0.0 netmask 255.255.255.0 dev eth0\n"
             "any host 255.255.255.255 dev eth0\nKSSERVER-EOF") in text
+    assert "cat > /etc/sysconfig/iptables << 'KSSERVER-EOF'\n*filter\n" in text and "-A INPUT -i eth0 -j ACCEPT" in text
     assert "install\n%include" not in text and text.count("\n%include /tmp/partition-info\n") == 1
     rhel5 = _profile(rocks, "compute-0-0", "RHEL5")
     assert "\ninstall\n%include /tmp/partition-info\n" in rhel5 and "\nkey --skip\n" in rhel5

@@ -9,6 +9,7 @@ Rows that share a function pass what tells them apart in ``fixed``.
 from ksserver.cli.grammar import Command as C
 
 _IFACE_FIELDS = ("mac", "ip", "subnet", "vlan", "module", "name", "options", "channel")
+_FIREWALL = ("network", "output-network", "service", "protocol", "action", "chain", "flags")
 
 COMMANDS: tuple[C, ...] = (
     # --- setup -------------------------------------------------------------------------
@@ -77,6 +78,32 @@ COMMANDS: tuple[C, ...] = (
       "(SOURCE: H host, A appliance, O OS, G global).", "host*", json=True),
     C("report host route", "routes:report_host_route", "A host's /etc/sysconfig/static-routes (the original's "
       "format; the default route is report host network's GATEWAY).", "host"),
+
+    # --- firewall rules, at the same four levels ------------------------------------------
+    C("add firewall", "firewall:add_firewall", "Add an iptables rule for every host: service= (all, nat, a port, "
+      "a:b, a name), protocol= (all, tcp, udp, icmp), action= (ACCEPT, REJECT, MASQUERADE), network= and "
+      "output-network= (a network's name; default all), chain= (default INPUT), flags=, comment=.",
+      params=(*_FIREWALL, "comment"), fixed=(("level", "global"),)),
+    C("add os firewall", "firewall:add_firewall", "Add an iptables rule for an OS's hosts.", "os+",
+      (*_FIREWALL, "comment"), fixed=(("level", "os"),)),
+    C("add appliance firewall", "firewall:add_firewall", "Add an iptables rule for an appliance's hosts.",
+      "appliance+", (*_FIREWALL, "comment"), fixed=(("level", "appliance"),)),
+    C("add host firewall", "firewall:add_firewall", "Add an iptables rule for hosts.", "host+",
+      (*_FIREWALL, "comment"), fixed=(("level", "host"),)),
+    C("remove firewall", "firewall:remove_firewall", "Remove global iptables rules, named by the same parameters.",
+      params=_FIREWALL, fixed=(("level", "global"),)),
+    C("remove os firewall", "firewall:remove_firewall", "Remove an OS's iptables rules.", "os+", _FIREWALL,
+      fixed=(("level", "os"),)),
+    C("remove appliance firewall", "firewall:remove_firewall", "Remove an appliance's iptables rules.",
+      "appliance+", _FIREWALL, fixed=(("level", "appliance"),)),
+    C("remove host firewall", "firewall:remove_firewall", "Remove hosts' iptables rules.", "host+", _FIREWALL,
+      fixed=(("level", "host"),)),
+    C("list firewall", "firewall:list_firewall", "The global iptables rules.", json=True,
+      fixed=(("level", "global"),)),
+    C("list host firewall", "firewall:list_host_firewall", "Every iptables rule of the hosts, with the level it "
+      "came from (SOURCE: H host, A appliance, O OS, G global).", "host*", json=True),
+    C("report host firewall", "firewall:report_host_firewall", "A host's /etc/sysconfig/iptables as node-file XML "
+      "(the original's format, for graphs' <eval mode=\"xml\">).", "host"),
 
     # --- hosts, interfaces, partitions, appliances, networks, OSes ----------------------
     C("add host", "inventory:add_host", "Add a host; a name <appliance>-<rack>-<rank> supplies those three.",
