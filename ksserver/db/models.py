@@ -233,6 +233,18 @@ class InstallEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class ApiToken(Base):
+    """A bearer token of the REST API: only its SHA-256 is kept (the token is shown once)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Partition(Base):
     """A host's disk partition, as its installer reported it (or an administrator typed)."""
 

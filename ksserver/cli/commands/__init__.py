@@ -55,6 +55,13 @@ COMMANDS: tuple[C, ...] = (
     C("explain host attr", "attrs:explain_host_attr", "Every level's value of one attribute for a host, "
       "the winner marked with *.", "host attr", json=True),
 
+    # --- API tokens ------------------------------------------------------------------------
+    C("add api token", "tokens:add_api_token", "Make a bearer token for the REST API (role=read, the default, or "
+      "admin); kept as its SHA-256 only, so it is shown this once, alone on the last line.", "name", ("role",)),
+    C("list api token", "tokens:list_api_token", "API tokens: NAME ROLE CREATED LAST-USED (never the tokens).",
+      json=True),
+    C("remove api token", "tokens:remove_api_token", "Remove an API token: it stops working at once.", "name"),
+
     # --- static routes, at the same four levels ------------------------------------------
     C("add route", "routes:add_route", "Add a static route for every host: NETWORK GATEWAY (an address, or a "
       "network's name: the host's device on it); netmask= (default 255.255.255.255).",
