@@ -19,8 +19,9 @@ Contexts:
 * shell code (``shell_code``): a value a graph puts in a script's own text (not a
   ``<file>``'s, which travels in a quoted here-document) cannot be quoted for it — the
   graph's author chose the quoting — so a character the shell would act on is refused.
-* XML text and attribute (``xml_text``): escaped by lxml or Jinja; characters XML 1.0
-  cannot carry (``XML_ILLEGAL``) are refused.
+* XML text and attribute (``xml_text``): escaped by lxml or Jinja, or by ``xml_escaped``
+  where ksserver writes XML by hand; characters XML 1.0 cannot carry (``XML_ILLEGAL``) are
+  refused.
 * boot line — PXE ``append``, iPXE, GRUB, Xen config (``boot_word``, ``boot_line``): one
   line; a value that becomes one kernel argument is one word (no white space, no control
   character); a bootaction's own arguments may hold spaces but no line break or control.
@@ -93,6 +94,12 @@ def shell_code(text: str, what: str) -> str:
 
 def xml_text(text: str, what: str) -> str:
     return _refuse(XML_ILLEGAL, text, what + " holds the character {char}, which XML cannot carry")
+
+
+def xml_escaped(text: str, what: str) -> str:
+    """A value as the text of XML ksserver writes by hand (the ``report host`` commands a
+    graph's ``<eval mode="xml">`` reads): refused where XML cannot carry it, else escaped."""
+    return xml_text(text, what).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def boot_word(text: str, what: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +32,7 @@ PROTOCOLS = ("all", "tcp", "udp", "icmp")
 _SERVICE = re.compile(r"(all|nat|[A-Za-z][A-Za-z0-9-]*|\d{1,5}(:\d{1,5})?)\Z")
 
 
-def _network(session: Session, name: str | None, what: str) -> str | None:
+def _network(session: Session, name: str | None) -> str | None:
     if not name or name == "all":
         return None
     return lookup.network(session, name).name
@@ -54,8 +53,8 @@ def _rule(session: Session, network, output_network, service, protocol, action, 
         raise KsError(f'invalid chain "{chain}": one of {", ".join(CHAINS)}')
     flags = outputs.kickstart_line(outputs.xml_text((flags or "").strip(), "flags"), "flags") or None
     comment = outputs.kickstart_line(outputs.xml_text((comment or "").strip(), "comment"), "comment") or None
-    return dict(network=_network(session, network, "network"), output_network=_network(session, output_network,
-                "output-network"), service=service, protocol=protocol, action=action, chain=chain, flags=flags,
+    return dict(network=_network(session, network), output_network=_network(session, output_network),
+                service=service, protocol=protocol, action=action, chain=chain, flags=flags,
                 comment=comment)
 
 
@@ -96,10 +95,12 @@ def _key(r: FirewallRule) -> str:
     return "-".join(str(v) for v in (r.chain, r.network, r.output_network, r.service, r.protocol, r.action, r.flags))
 
 
-def host_rules(session: Session, rec) -> list[tuple[FirewallRule, Level]]:
-    """The host's rules after the fold, each with the level it came from."""
+def host_rules(session: Session, rec, rows: Sequence[FirewallRule] | None = None) -> list[tuple[FirewallRule, Level]]:
+    """The host's rules after the fold, each with the level it came from; ``rows``: every
+    rule, when the caller read them once for many hosts."""
     owners = {Level.GLOBAL: None, Level.OS: rec.os_id, Level.APPLIANCE: rec.appliance_id, Level.HOST: rec.id}
-    rows = session.scalars(select(FirewallRule).order_by(FirewallRule.id)).all()
+    if rows is None:
+        rows = session.scalars(select(FirewallRule).order_by(FirewallRule.id)).all()
     folded: dict[str, tuple[FirewallRule, Level]] = {}
     for level in LEVELS:
         for r in rows:
@@ -110,8 +111,9 @@ def host_rules(session: Session, rec) -> list[tuple[FirewallRule, Level]]:
 
 def list_host_firewall(session: Session, selectors: Sequence[str]) -> list[tuple]:
     out = []
+    every = session.scalars(select(FirewallRule).order_by(FirewallRule.id)).all()  # read once, folded per host
     for rec in selection.select_hosts(session, list(selectors), change=False):
-        for r, level in host_rules(session, rec):
+        for r, level in host_rules(session, rec, every):
             out.append((rec.name, r.network or "all", r.output_network or "all", r.service, r.protocol, r.chain,
                         r.action, r.flags or "", r.comment or "", level.letter))
     return out
@@ -125,7 +127,7 @@ def list_firewall(session: Session, level: Level, names: Sequence[str]) -> list[
              r.action, r.flags or "", r.comment or "") for r in rows if r.owner_id in owners]
 
 
-def _build(devices: dict[str, str], r: FirewallRule, service=None) -> str | None:
+def _build(devices: dict[str, str], r: FirewallRule) -> str | None:
     rule = f"-A {r.chain}"
     for net, option in ((r.network, "-i"), (r.output_network, "-o")):
         if net:
@@ -133,7 +135,7 @@ def _build(devices: dict[str, str], r: FirewallRule, service=None) -> str | None
             if dev is None:
                 return None  # no interface of the host on that network: the rule is left out
             rule += f" {option} {dev}"
-    service = service or r.service
+    service = r.service
     if service == "all":
         if r.protocol and r.protocol != "all":
             rule += f" -p {r.protocol}"
@@ -159,8 +161,8 @@ def report_host_firewall(session: Session, host: str) -> str:
         built = _build(devices, r)
         if built:
             if r.comment:
-                lines.append(escape(f"# {r.comment}"))
-            lines.append(escape(built))
+                lines.append(outputs.xml_escaped(f"# {r.comment}", "a firewall comment"))
+            lines.append(outputs.xml_escaped(built, "a firewall rule"))
 
     if any(r.chain == "POSTROUTING" and r.action == "MASQUERADE" and r.service == "nat" for r, _ in rules):
         lines.append("*nat")

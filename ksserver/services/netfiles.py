@@ -17,12 +17,10 @@ The formats are the original's (Rocks 5.4–6.1, Linux hosts):
   a physical host's VLAN interface is ``<dev>.<vlan>`` with ``VLAN=yes``. ``iface=DEV`` prints
   that interface's lines alone, without the ``<file>`` tags.
 
-Every value is XML-escaped (``outputs.xml_text``): the output is parsed as node-file XML.
+Every value is XML-escaped (``outputs.xml_escaped``): the output is parsed as node-file XML.
 """
 
 from __future__ import annotations
-
-from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +31,7 @@ from ksserver.services import attributes, routes, selection
 
 
 def _x(value: object, what: str) -> str:
-    return escape(outputs.xml_text(str(value), what))
+    return outputs.xml_escaped(str(value), what)
 
 
 def host_network(session: Session, host: str) -> str:

@@ -30,13 +30,6 @@ from ksserver.services import attributes, selection, validate
 DEFAULT = ("0.0.0.0", "0.0.0.0")
 
 
-def _address(value: str, what: str) -> str:
-    try:
-        return str(ipaddress.IPv4Address((value or "").strip()))
-    except ValueError:
-        raise KsError(f'invalid {what} "{value}": expected an IPv4 address') from None
-
-
 def _is_address(value: str) -> bool:
     try:
         ipaddress.IPv4Address(value)
@@ -45,7 +38,7 @@ def _is_address(value: str) -> bool:
     return True
 
 
-def _gateway(session: Session, value: str) -> str:
+def _gateway(value: str) -> str:
     """An address, or the name of a network (the host's device on it) or of a device."""
     value = (value or "").strip()
     try:
@@ -58,15 +51,13 @@ def _gateway(session: Session, value: str) -> str:
 
 def add_route(session: Session, level: Level, names: Sequence[str], network: str, gateway: str,
               netmask: str | None = None) -> None:
-    network = _address(network, "network")
-    mask = _address(netmask or "255.255.255.255", "netmask")
+    network = validate.ip(network, "network")
+    mask = validate.netmask(netmask or "255.255.255.255")
     try:
-        net = ipaddress.IPv4Network(f"{network}/{mask}")
+        ipaddress.IPv4Network(f"{network}/{mask}")
     except ValueError:
         raise KsError(f"invalid route {network}/{mask}: the netmask leaves host bits in the network") from None
-    if str(net.netmask) != mask:  # ipaddress reads 0.0.0.255 as a host mask
-        raise KsError(f'invalid netmask "{mask}"')
-    gw = _gateway(session, gateway)
+    gw = _gateway(gateway)
     for owner_id, owner_name in attributes.owners(session, level, names, change=True):
         same_owner = Route.owner_id.is_(None) if owner_id is None else Route.owner_id == owner_id
         if session.scalar(select(Route.id).where(Route.level == level.letter, same_owner,
@@ -78,7 +69,7 @@ def add_route(session: Session, level: Level, names: Sequence[str], network: str
 
 
 def remove_route(session: Session, level: Level, names: Sequence[str], network: str) -> None:
-    network = _address(network, "network")
+    network = validate.ip(network, "network")
     for owner_id, owner_name in attributes.owners(session, level, names, change=True):
         row = session.scalar(select(Route).where(Route.level == level.letter, Route.network == network,
                                                  Route.owner_id.is_(None) if owner_id is None
@@ -97,11 +88,12 @@ def list_routes(session: Session, level: Level, names: Sequence[str]) -> list[tu
     return [(ids[r.owner_id], r.network, r.netmask, r.gateway) for r in rows if r.owner_id in ids]
 
 
-def host_routes(session: Session, rec: HostRecord) -> dict[str, tuple[str, str, Level]]:
-    """network → (netmask, gateway, the level it came from), the one fold."""
+def host_routes(session: Session, rec: HostRecord, rows: Sequence[Route] | None = None) -> dict[str, tuple[str, str, Level]]:
+    """network → (netmask, gateway, the level it came from), the one fold; ``rows``: every
+    route, when the caller read them once for many hosts."""
     owners = {Level.GLOBAL: None, Level.OS: rec.os_id, Level.APPLIANCE: rec.appliance_id, Level.HOST: rec.id}
     layers: dict[Level, dict[str, str]] = {level: {} for level in owners}
-    for r in session.scalars(select(Route).order_by(Route.id)):
+    for r in rows if rows is not None else session.scalars(select(Route).order_by(Route.id)):
         level = Level(r.level)
         if owners.get(level, -1) == r.owner_id:
             layers[level][r.network] = f"{r.netmask} {r.gateway}"
@@ -114,8 +106,9 @@ def host_routes(session: Session, rec: HostRecord) -> dict[str, tuple[str, str, 
 
 def list_host_routes(session: Session, selectors: Sequence[str]) -> list[tuple]:
     rows = []
+    every = session.scalars(select(Route).order_by(Route.id)).all()  # read once, folded per host
     for rec in selection.select_hosts(session, list(selectors), change=False):
-        for network, (mask, gw, level) in sorted(host_routes(session, rec).items(),
+        for network, (mask, gw, level) in sorted(host_routes(session, rec, every).items(),
                                                  key=lambda kv: ipaddress.IPv4Address(kv[0])):
             rows.append((rec.name, network, mask, gw, level.letter))
     return rows

@@ -21,9 +21,11 @@ def ip(value: str, what: str = "ip") -> str:
 def netmask(value: str) -> str:
     text = ip(value, "netmask")
     try:
-        ipaddress.IPv4Network(f"0.0.0.0/{text}")
+        net = ipaddress.IPv4Network(f"0.0.0.0/{text}")
     except ValueError:
-        raise KsError(f'invalid netmask "{value}": the one bits must come first') from None
+        net = None
+    if net is None or str(net.netmask) != text:  # ipaddress reads 0.0.0.255 as a host mask
+        raise KsError(f'invalid netmask "{value}": the one bits must come first')
     return text
 
 

@@ -117,6 +117,7 @@ def test_changes_never_default_to_every_host(ks):
         (("set", "appliance", "attr", "toaster", "x", "1"), 'error - unknown appliance "toaster"'),
         (("add", "network", "dmz", "10.9.0.1", "255.255.0.0"), "error - subnet 10.9.0.1 has host bits set for netmask 255.255.0.0 (did you mean 10.9.0.0?)"),
         (("add", "network", "dmz", "10.9.0.0", "255.0.255.0"), 'error - invalid netmask "255.0.255.0": the one bits must come first'),
+        (("add", "network", "dmz", "10.9.0.0", "0.0.255.255"), 'error - invalid netmask "0.0.255.255": the one bits must come first'),
         (("remove", "network", "private"), 'error - network "private" is used by 2 interface(s); remove or move them first'),
         (("remove", "appliance", "frontend"), 'error - appliance "frontend" still has 1 host(s); remove them first'),
     ],

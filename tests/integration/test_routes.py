@@ -37,9 +37,10 @@ def test_init_makes_the_originals_routes_and_a_host_folds_its_levels(ks):
 
 def test_bad_routes_are_refused_with_one_line(ks):
     assert ks.fails("add", "route", "0.0.0.0", "10.1.1.2", "netmask=0.0.0.0") == 'error - route "0.0.0.0" exists'
-    assert ks.fails("add", "route", "10.0.0.0", "1.2.3.4", "netmask=0.0.0.255") == 'error - invalid netmask "0.0.0.255"'
+    assert ks.fails("add", "route", "10.0.0.0", "1.2.3.4", "netmask=0.0.0.255") == (
+        'error - invalid netmask "0.0.0.255": the one bits must come first')
     assert ks.fails("add", "route", "10.0.0.1", "1.2.3.4", "netmask=255.0.0.0") == (
         "error - invalid route 10.0.0.1/255.0.0.0: the netmask leaves host bits in the network")
-    assert ks.fails("add", "route", "10.0.0.300", "1.2.3.4") == 'error - invalid network "10.0.0.300": expected an IPv4 address'
+    assert ks.fails("add", "route", "10.0.0.300", "1.2.3.4") == 'error - invalid network "10.0.0.300": expected an IPv4 address such as 10.1.255.254'
     assert ks.fails("remove", "host", "route", "bayou", "1.1.1.1") == 'error - no route "1.1.1.1" for host "bayou"'
     assert ks.fails("add", "host", "route", "nosuch", "1.1.1.1", "10.1.1.1").startswith("error - ")
