@@ -78,4 +78,9 @@ def table_records(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list
 
 
 def format_json(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
-    return json.dumps(table_records(header, rows), indent=2, default=str) + "\n"
+    return format_records(table_records(header, rows))
+
+
+def format_records(records: list) -> str:
+    """Records (``table_records``, or a listing's nested form such as ``list cluster``'s) as JSON."""
+    return json.dumps(records, indent=2, default=str) + "\n"

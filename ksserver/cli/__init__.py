@@ -127,10 +127,13 @@ def _emit(result, as_json: bool) -> None:
         sys.stdout.buffer.flush()
         return
     if isinstance(result, Table):
-        from ksserver.table import format_json, format_table
+        from ksserver.table import format_json, format_records, format_table
 
-        text = format_json(result.header, result.rows) if as_json else format_table(
-            result.header, result.rows, trim_owner=result.trim_owner)
+        if as_json:
+            records = result.records
+            text = format_records(records) if records is not None else format_json(result.header, result.rows)
+        else:
+            text = format_table(result.header, result.rows, trim_owner=result.trim_owner)
     else:
         text = str(result)
     sys.stdout.write(text)

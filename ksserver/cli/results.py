@@ -14,6 +14,7 @@ class Table:
     header: list[str]
     rows: list
     trim_owner: bool = True
+    records: list | None = None  # what --json prints when the rows flatten a nesting (list cluster)
 
 
 def lines(items) -> str:

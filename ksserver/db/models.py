@@ -245,6 +245,37 @@ class ApiToken(Base):
     last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class User(Base):
+    """A console user: the password is kept as its argon2 hash only."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Job(Base):
+    """A long action of the API or the console (a VM's move, a discovery session): its state
+    and progress are rows, so that any web node answers for a job another one runs."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    done: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    log: Mapped[str] = mapped_column(Text, default="")
+    node: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Partition(Base):
     """A host's disk partition, as its installer reported it (or an administrator typed)."""
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ksserver.attrs import defaults
 from ksserver import vm
 from ksserver.db.models import OS, Appliance, Host, Interface, Network, Partition, VMNode
+from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError, NotFound
 from ksserver.services import bootfiles, lookup, selection, validate
 
@@ -235,14 +236,22 @@ def remove_interface(session: Session, host: str, device: str) -> None:
 
 def list_interfaces(session: Session, selectors: Sequence[str]):
     records = selection.select_hosts(session, list(selectors), change=False)
+    return interface_rows(session, records, every=not selectors)
+
+
+def interface_rows(session: Session, records: Sequence[HostRecord], every: bool = False) -> list[tuple]:
+    """``list host interface``'s rows for these hosts, in one statement (``every``: they are
+    all the hosts, so no list of ids is sent)."""
     by_id = {r.id: r for r in records}
-    rows = []
+    rows: list[tuple] = []
+    if not records:
+        return rows
     stmt = (
         select(Interface, Network)
         .outerjoin(Network, Interface.network_id == Network.id)
         .order_by(Interface.host_id, Interface.device)
     )
-    if selectors:
+    if not every:
         stmt = stmt.where(Interface.host_id.in_(list(by_id)))
     for iface, net in session.execute(stmt):
         if iface.host_id not in by_id:

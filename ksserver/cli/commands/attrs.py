@@ -3,7 +3,7 @@ the table's rows give the level)."""
 
 from ksserver.attrs import Level
 from ksserver.cli.results import Table
-from ksserver.services import attributes, settings
+from ksserver.services import attributes, settings, views
 
 _LEVEL = {"global": Level.GLOBAL, "os": Level.OS, "appliance": Level.APPLIANCE, "host": Level.HOST}
 
@@ -23,12 +23,12 @@ def remove_attr(session, attr, level, **owners):
 def list_attr(session, level, **owners):
     rows = attributes.list_level(session, _LEVEL[level], _owners(owners))
     if level == "global":
-        return Table(["ATTR", "VALUE"], [r[1:] for r in rows], trim_owner=False)
-    return Table([level.upper(), "ATTR", "VALUE"], rows, trim_owner=False)
+        return Table(views.GLOBAL_ATTR.header, [r[1:] for r in rows], trim_owner=False)
+    return Table(views.level_attr(level).header, rows, trim_owner=False)
 
 
 def list_host_attr(session, host, attr=None):
-    return Table(["HOST", "ATTR", "VALUE", "SOURCE"], attributes.list_host_attrs(session, host, attr), trim_owner=False)
+    return Table(views.HOST_ATTR.header, attributes.list_host_attrs(session, host, attr), trim_owner=False)
 
 
 def report_host_attr(session, host, attr=None):
@@ -36,4 +36,4 @@ def report_host_attr(session, host, attr=None):
 
 
 def explain_host_attr(session, host, attr):
-    return Table(["HOST", "SOURCE", "LEVEL", "OWNER", "VALUE", "WINNER"], attributes.explain_host_attr(session, host, attr))
+    return Table(views.EXPLAIN.header, attributes.explain_host_attr(session, host, attr))

@@ -3,7 +3,7 @@ install status, and ``ksserver serve``."""
 
 from ksserver.cli.results import Table
 from ksserver.errors import KsError
-from ksserver.services import boot, bootfiles, install, rolls
+from ksserver.services import boot, bootfiles, install, rolls, views
 from ksserver.truth import NO, YES, is_yes
 
 
@@ -12,7 +12,7 @@ def add_bootaction(session, action=None, kernel=None, ramdisk=None, args=None):
 
 
 def list_bootaction(session):
-    return Table(["ACTION", "KERNEL", "RAMDISK", "ARGS"], boot.list_bootactions(session), trim_owner=False)
+    return Table(views.BOOTACTION.header, boot.list_bootactions(session), trim_owner=False)
 
 
 def remove_bootaction(session, action=None):
@@ -43,7 +43,7 @@ def sync_host_bootfile(session, host, tftpboot=None):
 
 
 def list_host_status(session, host):
-    return Table(["HOST", "BOOT", "STAGE", "TIME", "ADDRESS"], install.host_status(session, host), trim_owner=False)
+    return Table(views.STATUS.header, install.host_status(session, host), trim_owner=False)
 
 
 def add_roll(session, name, version=None, arch=None, os=None, url=None):
@@ -51,7 +51,7 @@ def add_roll(session, name, version=None, arch=None, os=None, url=None):
 
 
 def list_roll(session, name):
-    return Table(["NAME", "VERSION", "ARCH", "OS", "ENABLED", "URL"], rolls.list_rolls(session, name), trim_owner=False)
+    return Table(views.ROLL.header, rolls.list_rolls(session, name), trim_owner=False)
 
 
 def enable_roll(session, name, enabled, version=None, arch=None, os=None):

@@ -3,7 +3,7 @@
 import sys
 
 from ksserver.cli.results import Table
-from ksserver.services import inventory
+from ksserver.services import inventory, views
 from ksserver.truth import is_yes
 
 
@@ -12,7 +12,7 @@ def add_host(session, name, membership=None, appliance=None, rack=None, rank=Non
 
 
 def list_host(session, host):
-    return Table(["HOST", "MEMBERSHIP", "CPUS", "RACK", "RANK", "RUNACTION", "INSTALLACTION"],
+    return Table(views.HOST.header,
                  inventory.list_hosts(session, host))
 
 
@@ -30,7 +30,7 @@ def add_host_interface(session, host, iface, **fields):
 
 
 def list_host_interface(session, host):
-    return Table(["HOST", "SUBNET", "IFACE", "MAC", "IP", "NETMASK", "MODULE", "NAME", "VLAN", "OPTIONS", "CHANNEL"],
+    return Table(views.INTERFACE.header,
                  inventory.list_interfaces(session, host))
 
 
@@ -63,7 +63,7 @@ def set_appliance_graph(session, appliance, graph, node=None):
 
 
 def list_appliance(session):
-    return Table(["APPLIANCE", "MEMBERSHIP", "GRAPH", "NODE", "KICKSTARTABLE", "PUBLIC"],
+    return Table(views.APPLIANCE.header,
                  inventory.list_appliances(session), trim_owner=False)
 
 
@@ -76,7 +76,7 @@ def add_network(session, name, subnet, netmask, **params):
 
 
 def list_network(session):
-    return Table(["NETWORK", "SUBNET", "NETMASK", "MTU", "DNSZONE", "SERVEDNS"], inventory.list_networks(session),
+    return Table(views.NETWORK.header, inventory.list_networks(session),
                  trim_owner=False)
 
 

@@ -1,7 +1,7 @@
 """Network boot: DHCP (Kea, or the ISC dhcpd form), and what it hands to booting machines."""
 
 from ksserver.cli.results import Table
-from ksserver.services import bootfiles, dhcp, distros, hostfile, netboot, netfiles, selection
+from ksserver.services import bootfiles, dhcp, distros, hostfile, netboot, netfiles, selection, views
 
 
 def report_host_dhcp(session):
@@ -46,7 +46,7 @@ def add_distro(session, name, directory, os=None, default=None):
 
 
 def list_distro(session):
-    return Table(["NAME", "FAMILY", "VERSION", "ARCH", "PATH"], distros.list_distros(session), trim_owner=False)
+    return Table(views.DISTRO.header, distros.list_distros(session), trim_owner=False)
 
 
 def remove_distro(session, name):

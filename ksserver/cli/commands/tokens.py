@@ -1,7 +1,7 @@
 """API tokens: made, listed (never shown again), removed."""
 
 from ksserver.cli.results import Table
-from ksserver.services import tokens
+from ksserver.services import tokens, views
 
 
 def add_api_token(session, name, role=None):
@@ -11,7 +11,7 @@ def add_api_token(session, name, role=None):
 
 
 def list_api_token(session):
-    return Table(["NAME", "ROLE", "CREATED", "LAST-USED"], tokens.list_tokens(session), trim_owner=False)
+    return Table(views.TOKEN.header, tokens.list_tokens(session), trim_owner=False)
 
 
 def remove_api_token(session, name):

@@ -3,7 +3,7 @@
 import sys
 
 from ksserver.cli.results import Table, lines
-from ksserver.services import vms
+from ksserver.services import views, vms
 from ksserver.truth import is_yes
 
 
@@ -22,13 +22,14 @@ def remove_cluster(session, frontend, power):
 
 def list_cluster(session, frontend, power, status=None):
     st = is_yes(status)
-    rows = vms.list_clusters(session, frontend, power if st else None)
-    return Table(["FRONTEND", "CLIENT NODES", "TYPE"] + (["STATUS"] if st else []), rows, trim_owner=False)
+    tree = vms.cluster_tree(session, frontend, power if st else None)
+    return Table(["FRONTEND", "CLIENT NODES", "TYPE"] + (["STATUS"] if st else []), vms.cluster_rows(tree),
+                 trim_owner=False, records=tree)
 
 
 def list_host_vm(session, host, power, status=None, showdisks=None):
     st, sd = is_yes(status), is_yes(showdisks)
-    return Table(vms.vm_header(st, sd), vms.list_vms(session, host, power if st else None, showdisks=sd))
+    return Table(views.vm_view(st, sd).header, vms.list_vms(session, host, power if st else None, showdisks=sd))
 
 
 def set_host_vm(session, host, **fields):

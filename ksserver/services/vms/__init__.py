@@ -11,7 +11,7 @@ Rule: every function that reaches a hypervisor takes the ``power.Power`` to reac
 leaves the hypervisor as it was and raises, so the command's transaction undoes the rest.
 """
 
-from ksserver.services.vms.clusters import add_cluster, list_clusters, remove_cluster
+from ksserver.services.vms.clusters import add_cluster, cluster_rows, cluster_tree, remove_cluster
 from ksserver.services.vms.lifecycle import (
     move_vm,
     pause_vms,
@@ -23,12 +23,12 @@ from ksserver.services.vms.lifecycle import (
     start_vms,
     stop_vms,
 )
-from ksserver.services.vms.records import dump_vms, list_vms, set_vm, vm_header
+from ksserver.services.vms.records import dump_vms, list_vms, set_vm
 from ksserver.services.vms.specs import domain_xml, xen_config
 from ksserver.services.vms.vlans import sync_host_vlan
 
 __all__ = [
-    "add_cluster", "domain_xml", "dump_vms", "list_clusters", "list_vms", "move_vm", "pause_vms",
+    "add_cluster", "cluster_rows", "cluster_tree", "domain_xml", "dump_vms", "list_vms", "move_vm", "pause_vms",
     "remove_cluster", "remove_vm_domains", "remove_vms", "restore_vms", "resume_vms", "save_vms",
-    "set_vm", "start_vms", "stop_vms", "sync_host_vlan", "vm_header", "xen_config",
+    "set_vm", "start_vms", "stop_vms", "sync_host_vlan", "xen_config",
 ]

@@ -222,8 +222,11 @@ def add_cluster(
 
 
 
-def list_clusters(session: Session, selectors: Sequence[str] = (), power: hv.Power | None = None) -> list[tuple]:
-    """``list cluster``; with ``power``, each node's state in a STATUS column."""
+def cluster_tree(session: Session, selectors: Sequence[str] = (), power: hv.Power | None = None) -> list[dict]:
+    """Each frontend with its client nodes, nested: ``{frontend, type, nodes: [{name, type}]}``
+    (with ``power``, a ``status`` beside each ``type``). A VM frontend's nodes are the VMs on
+    its private VLAN; the physical frontend's, every physical host. ``list cluster`` prints
+    these as the original's rows; ``--json`` and the API give them as they are."""
     status = power is not None
     drivers = Drivers(session, power) if power is not None else None
     all_recs = selection.select_hosts(session, [], change=False)
@@ -249,28 +252,39 @@ def list_clusters(session: Session, selectors: Sequence[str] = (), power: hv.Pow
     if drivers:
         drivers.prime({i.physnode_id for i in infos.values()})
 
-    def st(host_id: int):
-        if not status:
-            return ()
-        info = infos.get(host_id)
-        return (state_of(drivers, info) if info else None,)
+    def node(host_id: int, name: str, kind: str, key: str = "name") -> dict:
+        item: dict = {key: name, "type": kind}
+        if status:
+            info = infos.get(host_id)
+            item["status"] = state_of(drivers, info) if info else None
+        return item
 
-    rows = []
+    tree = []
     names = {r.id: r.name for r in all_recs}
     for fe in frontends:
         owner = public_names.get(fe.id, fe.name)
         if fe.id in infos:
-            rows.append((owner, "", "VM", *st(fe.id)))
+            cluster = node(fe.id, owner, "VM", "frontend")
             members = vlan_hosts.get(private_vlan.get(fe.id), set()) - {fe.id}
-            for hid in sorted(members, key=lambda h: selection.natural_key(names[h])):
-                rows.append(("", names[hid], "VM", *st(hid)))
+            cluster["nodes"] = [node(h, names[h], "VM")
+                                for h in sorted(members, key=lambda h: selection.natural_key(names[h]))]
         else:
-            rows.append((owner, "", "physical", *st(fe.id)))
-            for r in all_recs:
-                if r.appliance != "frontend" and r.id not in infos:
-                    rows.append(("", r.name, "physical", *st(r.id)))
-    return rows
+            cluster = node(fe.id, owner, "physical", "frontend")
+            cluster["nodes"] = [node(r.id, r.name, "physical") for r in all_recs
+                                if r.appliance != "frontend" and r.id not in infos]
+        tree.append(cluster)
+    return tree
 
+
+def cluster_rows(tree: list[dict]) -> list[tuple]:
+    """``list cluster``'s rows: a frontend's line, then one per client node."""
+    rows = []
+    for cluster in tree:
+        extra = (cluster["status"],) if "status" in cluster else ()
+        rows.append((cluster["frontend"], "", cluster["type"], *extra))
+        for n in cluster["nodes"]:
+            rows.append(("", n["name"], n["type"], *((n["status"],) if "status" in n else ())))
+    return rows
 
 
 def remove_cluster(session: Session, frontends: Sequence[str], power: hv.Power) -> list[str]:

@@ -155,15 +155,6 @@ def list_vms(session: Session, selectors: Sequence[str], power: hv.Power | None 
     return rows
 
 
-def vm_header(status: bool, showdisks: bool) -> list[str]:
-    header = ["VM-HOST", "SLICE", "MEM", "CPUS", "MAC", "HOST"]
-    if status:
-        header.append("STATUS")
-    if showdisks:
-        header += ["DISK", "DISKSIZE"]
-    return header
-
-
 
 def set_vm(
     session: Session,

@@ -230,7 +230,13 @@ def test_json(cluster):
 
     rows = json.loads(cluster.ok("list", "host", "vm", "--json"))
     assert rows[0]["vm_host"] == "frontend-0-0-0" and rows[0]["mac"] == "72:77:6e:80:00:00"
-    assert json.loads(cluster.ok("list", "cluster", "--json"))[3] == {"frontend": "vi-1.rocksclusters.org", "client_nodes": None, "type": "VM"}
+    # nested, as the API gives it: each frontend with its client nodes
+    assert json.loads(cluster.ok("list", "cluster", "--json")) == [
+        {"frontend": "bayou.rocksclusters.org", "type": "physical",
+         "nodes": [{"name": "vm-container-0-0", "type": "physical"}, {"name": "vm-container-0-1", "type": "physical"}]},
+        {"frontend": "vi-1.rocksclusters.org", "type": "VM",
+         "nodes": [{"name": "hosted-vm-0-0-0", "type": "VM"}, {"name": "hosted-vm-0-1-0", "type": "VM"}]},
+    ]
 
 
 def test_remove_host_refuses_a_container_that_holds_vms_and_removes_a_vm(cluster):
