@@ -107,12 +107,11 @@ def _call(cmd: Command, kwargs: dict, power):
         kwargs["power"] = power
     if not cmd.session:
         return func(**kwargs)
-    from ksserver.services import netboot, transaction
+    from ksserver.services import work
 
-    with transaction() as session:
-        # DHCP follows the inventory: once per command, before it commits (services.netboot)
-        with netboot.following(session) as warnings:
-            result = func(session, **kwargs)
+    # one transaction; DHCP follows the inventory once, before it commits (services.work)
+    with work.change() as (session, warnings):
+        result = func(session, **kwargs)
     for warning in warnings:
         print(f"warning - {warning}", file=sys.stderr)
     return result

@@ -257,6 +257,26 @@ class User(Base):
     last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class SiteSecret(Base):
+    """A secret of the site's own (the console's cookie key), in the database so that every
+    web node on it signs and checks alike; never an attribute (those reach kickstarts)."""
+
+    __tablename__ = "site_secrets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class LoginFailure(Base):
+    """A failed console login, for its rate limit (by address and by user name)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Job(Base):
     """A long action of the API or the console (a VM's move, a discovery session): its state
     and progress are rows, so that any web node answers for a job another one runs."""

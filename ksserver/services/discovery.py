@@ -294,3 +294,21 @@ def marks(session: Session, hosts: list[str]) -> dict[str, str]:
     for host_id, stage in rows:
         out[by_id[host_id]] = "(*)" if stage == "profile" else "(500)"
     return out
+
+
+def session_state(session: Session) -> dict:
+    """The open session (its appliance, rack), its job (``services.jobs``: the newest
+    discovery job) and each machine that job registered, with its mark now."""
+    from ksserver.services import jobs
+
+    params = current()
+    newest = jobs.recent(session, "discovery", 1)
+    job = newest[0] if newest else None
+    found: dict[str, dict] = {}
+    for event in jobs.events(job) if job else []:
+        if event.get("event") == "discovered":
+            found[event["host"]] = {"mac": event["mac"], "host": event["host"], "ip": event["ip"], "mark": "( )"}
+    for host, mark in marks(session, list(found)).items():
+        found[host]["mark"] = mark
+    return {"open": params is not None, "appliance": params.appliance if params else None,
+            "rack": params.rack if params else None, "job": job, "found": list(found.values())}

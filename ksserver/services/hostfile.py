@@ -66,10 +66,17 @@ class Sheet:
 def parse(text: str, where: str) -> tuple[list[Sheet], list[str]]:
     """The hosts of a sheet and the errors found reading it (``where:LINE: …`` each)."""
     errors: list[str] = []
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     hosts: dict[str, Sheet] = {}
-    for lineno, row in enumerate(rows, 1):
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as err:  # a stray carriage return, a quote left open
+            return [], [f"{where}:{rows.line_num}: not CSV: {err}".split(" - do you need")[0]]
+        lineno = rows.line_num
         cells = [c.strip() for c in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
@@ -244,10 +251,15 @@ def check(session: Session, hosts: list[Sheet], where: str, mode: str) -> tuple[
 
 
 def load(session: Session, path: str, dry_run: bool = False, mode: str = "replace") -> list[str]:
+    return load_bytes(session, Path(path).read_bytes(), path, dry_run, mode)
+
+
+def load_bytes(session: Session, data: bytes, path: str, dry_run: bool = False, mode: str = "replace") -> list[str]:
+    """``load`` of a sheet's bytes (an upload), ``path`` naming it in every message."""
     if mode not in ("replace", "merge"):
         raise KsError(f'invalid mode "{mode}": replace or merge')
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise KsError(f"{path}: not UTF-8 text (byte {err.start + 1})") from None
     hosts, errors = parse(text, path)

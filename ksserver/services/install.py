@@ -271,3 +271,46 @@ def host_status(session: Session, selectors: list[str]) -> list[tuple]:
         when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else ""
         out.append((rec.name, boots.get(rec.id) or "", stage, when, addr or ""))
     return out
+
+
+def host_events(session: Session, host: str, limit: int = 50) -> list[dict]:
+    """A host's newest install events first: what its installer asked and reported."""
+    rec = selection.one_host(session, host)
+    rows = session.execute(
+        select(InstallEvent.stage, InstallEvent.at, InstallEvent.remote_addr, InstallEvent.detail)
+        .where(InstallEvent.host_id == rec.id).order_by(InstallEvent.id.desc()).limit(limit)
+    ).all()
+    out = []
+    for stage, at, addr, detail in rows:
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        out.append({"stage": stage, "time": at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else None,
+                    "address": addr, "detail": detail})
+    return out
+
+
+def mark(stage: str) -> str:
+    """insert-ethers' mark for a host's last stage: ``(500)`` when making its kickstart (or
+    another file) failed, ``(*)`` once its kickstart was served, ``( )`` until then."""
+    if stage.endswith("error"):
+        return "(500)"
+    return "(*)" if stage in ("profile", "installed", "boot os", "boot run") else "( )"
+
+
+def dashboard(session: Session, limit: int = 200) -> dict:
+    """The console's dashboard: how many hosts are at each install stage, and the live table:
+    hosts set to install or whose last step failed, failures first, then the latest."""
+    rows = host_status(session, [])
+    stages: dict[str, int] = {}
+    live = []
+    for host, boot_action, stage, when, addr in rows:
+        key = stage or "no request yet"
+        stages[key] = stages.get(key, 0) + 1
+        if boot_action == "install" or stage.endswith("error"):
+            live.append({"host": host, "boot": boot_action, "stage": stage, "time": when, "address": addr,
+                         "mark": mark(stage)})
+    live.sort(key=lambda r: r["time"] or "", reverse=True)
+    live.sort(key=lambda r: r["mark"] != "(500)")
+    return {"hosts": len(rows), "stages": dict(sorted(stages.items(), key=lambda kv: -kv[1])),
+            "installing": sum(1 for r in live if r["boot"] == "install"),
+            "failed": sum(1 for r in live if r["mark"] == "(500)"), "live": live[:limit], "more": max(0, len(live) - limit)}

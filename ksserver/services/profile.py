@@ -169,3 +169,38 @@ def dot(session: Session, appliance: str | None) -> str:
         return graph_dot(graph_for())
     root, attrs, graph = appliance_samples(session, [appliance])[appliance]
     return graph_dot(graph_for(graph), root, attrs)
+
+
+def svg(session: Session, appliance: str | None) -> str:
+    """``report graph format=svg``: the graph as a picture, the appliance's path lit."""
+    from ksserver.graph import to_svg
+
+    return to_svg(dot(session, appliance))
+
+
+#: attribute names whose values a read-only viewer never sees in a kickstart
+SECRET_NAME = ("password", "passwd", "secret", "token", "key", "pw", "hash", "crypt")
+MASK = "********"
+
+
+def is_secret(attr: str) -> bool:
+    low = attr.lower()
+    return any(word in low for word in SECRET_NAME)
+
+
+def host_kickstart(session: Session, host: str, reveal: bool) -> str:
+    """One host's kickstart, as ``list host profile``; without ``reveal`` every value of an
+    attribute whose name says it is secret (a password hash, a token, a key) and the
+    argument of each ``rootpw`` or ``--password``/``--iscrypted`` is masked."""
+    import re
+
+    rec = selection.one_host(session, host)
+    text = render_host_kickstart(session, rec)
+    if reveal:
+        return text
+    values = sorted({v for k, v in attributes.host_attrs(session, rec).items() if is_secret(k) and v and len(v) >= 4},
+                    key=len, reverse=True)
+    for value in values:
+        text = text.replace(value, MASK)
+    text = re.sub(r"(?m)^(rootpw\b.*?)(\S+)$", lambda m: m.group(1) + MASK, text)
+    return re.sub(r"(--(?:password|iscrypted-password)[= ])(\S+)", lambda m: m.group(1) + MASK, text)

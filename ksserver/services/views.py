@@ -54,7 +54,7 @@ GLOBAL_ATTR = _v("ATTR", "VALUE")
 EXPLAIN = _v("HOST", "SOURCE", "LEVEL", "OWNER", "VALUE", "WINNER")
 TOKEN = _v("NAME", "ROLE", "CREATED", "LAST-USED")
 USER = _v("NAME", "ROLE", "CREATED", "LAST-LOGIN")
-VM = _v("VM-HOST", "SLICE", "MEM:integer", "CPUS:integer", "MAC", "HOST", "STATUS", "DISK", "DISKSIZE:integer")
+VM = _v("VM-HOST", "SLICE:integer", "MEM:integer", "CPUS:integer", "MAC", "HOST", "STATUS", "DISK", "DISKSIZE:integer")
 
 
 def level_attr(level: str) -> View:

@@ -27,6 +27,8 @@ from ksserver.errors import KsError
 from ksserver.templating import render
 
 SECRET_HEADER = "X-Ksserver-Front"
+#: which of the front's addresses a request came to: ``install`` or ``api`` (set by nginx, never the client)
+LISTENER_HEADER = "X-Ksserver-Listener"
 #: where the app's ``X-Accel-Redirect`` sends nginx for a file of an install tree (internal:
 #: no client can ask for it; the app has checked the file is inside a registered tree)
 TREE_LOCATION = "/_ksserver_tree"
@@ -57,8 +59,9 @@ def _die_with_parent() -> None:  # runs in the child, before nginx starts
 
 class Front:
     def __init__(self, listen: str, backend: str, secret: str, run_dir: Path, tls: dict[str, str] | None = None,
-                 read_timeout: int = 60):
+                 read_timeout: int = 60, api_listen: str | None = None):
         self.listen, self.backend, self.secret = listen, backend, secret
+        self.api_listen = api_listen
         self.run_dir = run_dir
         self.tls = {k: _plain(os.path.abspath(v), k) for k, v in (tls or {}).items()} or None
         self.read_timeout = read_timeout
@@ -69,6 +72,7 @@ class Front:
                       tree_location=TREE_LOCATION,
                       run_dir=_plain(str(self.run_dir), "the run directory"), listen=self.listen,
                       backend=self.backend, tls=self.tls, secret=self.secret, secret_header=SECRET_HEADER,
+                      listener_header=LISTENER_HEADER, api_listen=self.api_listen,
                       read_timeout=self.read_timeout)
 
     def check(self) -> None:

@@ -1,5 +1,7 @@
 """``ksserver serve``: nginx in front (``web.front``) of the app under gunicorn, built
-in-process; or Flask's own server alone (dev=yes).
+in-process; or Flask's own server alone (dev=yes). The API and console (``web.admin``) are
+served by the same workers but only on their own address (``api=``, by default this machine
+alone): nginx marks which address a request came to, beside the run's secret.
 
 Workers are ``gthread`` workers; each gets ``threads`` threads (default: its share of
 ``max_concurrent_profiles``, so a burst queues in the accept queue instead of meeting 503).
@@ -10,11 +12,16 @@ the master when workers fork.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import socket
+import threading
 
 from ksserver.errors import KsError
+from ksserver.web.front import LISTENER_HEADER, SECRET_HEADER
+
+DEFAULT_API = "127.0.0.1:8081"
 
 
 def _share(workers: int) -> int:
@@ -74,10 +81,43 @@ def _logging() -> None:
         logger.propagate = False
 
 
+def parse_api(api: str | None, bind: str) -> str | None:
+    """``api=``: the API and console's ``HOST:PORT`` (default ``127.0.0.1:8081``), or ``no``."""
+    from ksserver.truth import NO
+
+    if api is not None and api.strip().lower() in NO:
+        return None
+    api = api or DEFAULT_API
+    host, sep, port = api.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise KsError(f'invalid api "{api}": use HOST:PORT, or api=no')
+    if api == bind:
+        raise KsError(f"api={api} is the installers' address too: the API and console listen apart")
+    return api
+
+
+def dispatcher(install_app, admin_app, secret: str):
+    """One WSGI app for gunicorn: a request the front took on the API's address goes to the
+    API and console's app; every other one to the install server's."""
+    if admin_app is None:
+        return install_app
+    key = "HTTP_" + LISTENER_HEADER.upper().replace("-", "_")
+    secret_key = "HTTP_" + SECRET_HEADER.upper().replace("-", "_")
+
+    def app(environ, start_response):
+        if environ.get(key) == "api" and hmac.compare_digest(environ.get(secret_key, ""), secret):
+            return admin_app(environ, start_response)
+        return install_app(environ, start_response)
+
+    app.admin = admin_app
+    return app
+
+
 def run(bind: str | None = None, workers: str | None = None, threads: str | None = None, dev: bool = False,
         timeout: str | None = None, certfile: str | None = None, keyfile: str | None = None,
-        warm: bool = True) -> None:
+        warm: bool = True, api: str | None = None, power=None, command: list[str] | None = None) -> None:
     bind = parse_bind(bind)
+    api_bind = parse_api(api, bind)
     tls = _tls(certfile, keyfile)
     try:
         nworkers = int(workers) if workers else 2
@@ -89,10 +129,19 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
         raise KsError("workers= and threads= must be at least 1")
     _logging()
     if dev:
+        from werkzeug.serving import make_server
+
         from ksserver.web import create_app
 
-        host, _, port = bind.rpartition(":")
         ssl_context = (tls["certfile"], tls["keyfile"]) if tls else None
+        if api_bind:
+            from ksserver.web.admin import create_admin_app
+
+            host, _, port = api_bind.rpartition(":")
+            admin = make_server(host, int(port), create_admin_app(power, command or []), threaded=True,
+                                ssl_context=ssl_context)
+            threading.Thread(target=admin.serve_forever, name="api", daemon=True).start()
+        host, _, port = bind.rpartition(":")
         create_app(warm=warm, workers=1).run(host=host, port=int(port), threaded=True, ssl_context=ssl_context)
         return
     if nthreads is None:
@@ -106,7 +155,7 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
     backend = _loopback_port(int(bind.rpartition(":")[2]))
     secret = secrets.token_urlsafe(24)
     run_dir = config.make_home() / "run" / f"serve-{bind.rpartition(':')[2]}"
-    front = Front(bind, backend, secret, run_dir, tls or None, read_timeout=ntimeout + 5)
+    front = Front(bind, backend, secret, run_dir, tls or None, read_timeout=ntimeout + 5, api_listen=api_bind)
 
     class _Gunicorn(BaseApplication):
         def load_config(self):
@@ -136,7 +185,12 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
             app = create_app(warm=warm, workers=nworkers, front_secret=secret)
             # a worker that exits (restart, timeout, shutdown) first writes its queued events
             self.cfg.set("worker_exit", lambda _arbiter, _worker: app.extensions["ksserver.events"].close())
-            return app
+            admin = None
+            if api_bind:
+                from ksserver.web.admin import create_admin_app
+
+                admin = create_admin_app(power, command or [], front_secret=secret)
+            return dispatcher(app, admin, secret)
 
     front.check()
     try:

@@ -61,6 +61,15 @@ COMMANDS: tuple[C, ...] = (
     C("list api token", "tokens:list_api_token", "API tokens: NAME ROLE CREATED LAST-USED (never the tokens).",
       json=True),
     C("remove api token", "tokens:remove_api_token", "Remove an API token: it stops working at once.", "name"),
+    C("add user", "tokens:add_user", "Add a user of the web console (role=read, the default, or admin); the "
+      "password is asked twice on a terminal, else read from stdin's first line; kept as its argon2 hash.",
+      "name", ("role",), resident=False),
+    C("set user password", "tokens:set_user_password", "Change a console user's password (asked as by add user).",
+      "name", resident=False),
+    C("set user role", "tokens:set_user_role", "Change a console user's role: read or admin.", "name role"),
+    C("list user", "tokens:list_user", "Console users: NAME ROLE CREATED LAST-LOGIN.", json=True),
+    C("remove user", "tokens:remove_user", "Remove a console user: their sessions end at their next request.",
+      "name"),
 
     # --- static routes, at the same four levels ------------------------------------------
     C("add route", "routes:add_route", "Add a static route for every host: NETWORK GATEWAY (an address, or a "
@@ -270,9 +279,10 @@ COMMANDS: tuple[C, ...] = (
       "Flask's server). bind=HOST:PORT (default: the frontend's private address, port 8080), workers=2, threads= (the worker's share of "
       "max_concurrent_profiles); certfile= and keyfile= serve HTTPS, as the original's installers expect: a "
       "kickstart holds a password hash and its URL an install token. warm=no: do not render the kickstarts of "
-      "hosts set to install ahead of their requests.", "",
-      ("bind", "workers", "threads", "timeout", "dev", "certfile", "keyfile", "warm"), session=False,
-      resident=False),
+      "hosts set to install ahead of their requests. The REST API (/api/v1/) and the web console listen apart, "
+      "on api=HOST:PORT (default 127.0.0.1:8081; api=no: not at all), with the same certfile= and keyfile=.", "",
+      ("bind", "workers", "threads", "timeout", "dev", "certfile", "keyfile", "warm", "api"), session=False,
+      resident=False, power=True),
 
     # --- virtual clusters and VMs ------------------------------------------------------
     C("add cluster", "vms:add_cluster", "Add a virtual cluster: a VM frontend on this frontend and compute VMs on "

@@ -78,9 +78,15 @@ def report_host_roll(session, host):
     return rolls.report_host_rolls(session, host)
 
 
-def serve(bind=None, workers=None, threads=None, timeout=None, dev=None, certfile=None, keyfile=None, warm=None):
+def serve(power, bind=None, workers=None, threads=None, timeout=None, dev=None, certfile=None, keyfile=None, warm=None,
+          api=None):
+    import sys
+
     from ksserver.web.serve import run
 
     if warm is not None and str(warm).strip().lower() not in YES | NO:
         raise KsError(f'warm= takes yes or no, not "{warm}"')
-    run(bind, workers, threads, is_yes(dev), timeout, certfile=certfile, keyfile=keyfile, warm=warm is None or is_yes(warm))
+    # the API's jobs run ksserver commands (insert ethers) in processes of their own
+    command = [sys.executable, "-m", "ksserver"]
+    run(bind, workers, threads, is_yes(dev), timeout, certfile=certfile, keyfile=keyfile, warm=warm is None or is_yes(warm),
+        api=api, power=power, command=command)

@@ -13,6 +13,7 @@ leaves the hypervisor as it was and raises, so the command's transaction undoes 
 
 from ksserver.services.vms.clusters import add_cluster, cluster_rows, cluster_tree, remove_cluster
 from ksserver.services.vms.lifecycle import (
+    check_move,
     move_vm,
     pause_vms,
     remove_vm_domains,
@@ -28,7 +29,7 @@ from ksserver.services.vms.specs import domain_xml, xen_config
 from ksserver.services.vms.vlans import sync_host_vlan
 
 __all__ = [
-    "add_cluster", "cluster_rows", "cluster_tree", "domain_xml", "dump_vms", "list_vms", "move_vm", "pause_vms",
+    "add_cluster", "check_move", "cluster_rows", "cluster_tree", "domain_xml", "dump_vms", "list_vms", "move_vm", "pause_vms",
     "remove_cluster", "remove_vm_domains", "remove_vms", "restore_vms", "resume_vms", "save_vms",
     "set_vm", "start_vms", "stop_vms", "sync_host_vlan", "xen_config",
 ]

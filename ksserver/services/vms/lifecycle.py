@@ -151,6 +151,17 @@ def restore_vms(session: Session, selectors: Sequence[str], power: hv.Power, fil
 
 
 
+def check_move(session: Session, host: str, container: str) -> tuple[VMInfo, HostRecord]:
+    """What a move needs before it starts: a VM, and another host to hold it."""
+    info = vm_of(session, host)
+    dst = selection.one_host(session, container)
+    if dst.id == info.physnode_id:
+        raise KsError(f"VM {info.name} is already on {dst.name}")
+    if dst.id == info.host_id:
+        raise KsError(f"VM {info.name} cannot hold itself")
+    return info, dst
+
+
 def move_vm(
     session: Session,
     host: str,
@@ -162,12 +173,7 @@ def move_vm(
 ) -> hv.MoveResult:
     """Move a VM to another container: save, copy save file and disks, restore there;
     then point its records at the new container and disk directory."""
-    info = vm_of(session, host)
-    dst = selection.one_host(session, container)
-    if dst.id == info.physnode_id:
-        raise KsError(f"VM {info.name} is already on {dst.name}")
-    if dst.id == info.host_id:
-        raise KsError(f"VM {info.name} cannot hold itself")
+    info, dst = check_move(session, host, container)
     drivers = Drivers(session, power)
     drivers.prime([info.physnode_id, dst.id])
     dst_host = session.get(Host, dst.id)

@@ -111,3 +111,13 @@ def test_replace_and_merge(ks, tmp_path):
     assert got[("compute-0-0", "eth0")][0] == "10.1.255.100" and ("compute-0-0", "ib0") in got
     ks.ok("load", "hostfile", str(one))  # replace: the sheet's interfaces are the host's
     assert ("compute-0-0", "ib0") not in _ifaces(ks)
+
+
+def test_a_sheet_with_stray_carriage_returns_gets_line_errors_not_a_traceback(ks, tmp_path):
+    sheet = tmp_path / "cr.csv"
+    sheet.write_bytes(b"NAME,APPLIANCE,RACK,RANK,IP,MAC,INTERFACE,NETWORK\r\n"
+                      b"compute-1-0,compute,1,0,10.1.255.254,52:54:00:00:00:01,eth0,private\r0\n")
+    res = ks.run("load", "hostfile", str(sheet))
+    assert res.exit_code == 1 and res.stderr.startswith(f"error - {sheet}:3: "), res.stderr
+    assert all(line.startswith("error - ") for line in res.stderr.splitlines())
+    assert "compute-1-0" not in ks.ok("list", "host")

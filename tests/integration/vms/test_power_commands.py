@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from ksserver.power import LibvirtDriver, LocalCopyTransport
-from ksserver.power.fakes import FailingTransport, FaultyDriver
+from ksserver.power.fakes import FailingTransport, FaultyDriver, RestoreWithoutXml
 
 
 def status(ks, vm):
@@ -180,24 +180,11 @@ def test_set_dump_remove_host_vm(cluster, hv):
     assert "hosted-vm-0-1-0" in cluster.ok("list", "host")
 
 
-class _RestoreWithoutXml:
-    """The test driver cannot change disk paths on restore (Xen cannot either)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def restore(self, path, xml=None):
-        return self.inner.restore(path)
-
-    def __getattr__(self, a):
-        return getattr(self.inner, a)
-
-
 @pytest.fixture
 def movable(cluster, tmp_path, power_registry):
     cluster.ok("add", "host", "vm-container-1-0")
     cluster.ok("set", "host", "attr", "vm-container-1-0", "vm_disk_dir", str(tmp_path / "c10"))
-    power_registry.driver_factory = lambda c, uri: _RestoreWithoutXml(LibvirtDriver(uri, host=c))
+    power_registry.driver_factory = lambda c, uri: RestoreWithoutXml(LibvirtDriver(uri, host=c))
     power_registry.transport_factory = lambda c, uri: LocalCopyTransport(chunk_size=1 << 20)
     small = tmp_path / "state" / "xen" / "disks" / "hosted-vm-0-0-0.hda"
     small.parent.mkdir(parents=True, exist_ok=True)
@@ -292,7 +279,7 @@ def test_every_failing_step_of_a_move_keeps_the_disk_and_the_vm(movable, hv, tmp
             LocalCopyTransport(), nth=1, partial_bytes=0, message="No space left on device")
     else:
         power_registry.driver_factory = lambda c, uri: FaultyDriver(
-            _RestoreWithoutXml(LibvirtDriver(uri, host=c)), "restore", nth=1 if c == "vm-container-1-0" else 99)
+            RestoreWithoutXml(LibvirtDriver(uri, host=c)), "restore", nth=1 if c == "vm-container-1-0" else 99)
     err = _move_fails(movable)
     assert err.startswith("error - cannot move VM hosted-vm-0-0-0") and err.endswith("VM restored on vm-container-0-0")
     assert _disk(tmp_path).read_bytes() == b"disk" * 16384  # the only copy, untouched

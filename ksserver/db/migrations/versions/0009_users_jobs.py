@@ -1,4 +1,4 @@
-"""Console users (argon2 hashes) and jobs (long API and console actions)
+"""Console users (argon2 hashes), their failed logins, the console's key, and jobs (long API and console actions)
 
 Revision ID: 0009
 Revises: 0008
@@ -28,6 +28,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
     )
     op.create_table(
+        "site_secrets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("value", sa.String(255), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_site_secrets")),
+        sa.UniqueConstraint("name", name=op.f("uq_site_secrets_name")),
+    )
+    op.create_table(
+        "login_failures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("address", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
+    )
+    for column in ("address", "name", "at"):
+        op.create_index(op.f(f"ix_login_failures_{column}"), "login_failures", [column])
+    op.create_table(
         "jobs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
@@ -47,4 +65,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("jobs")
+    op.drop_table("login_failures")
+    op.drop_table("site_secrets")
     op.drop_table("users")

@@ -1,0 +1,48 @@
+"""The API and console's app over a throw-away home, with the tokens and users a test needs.
+
+``api.client`` is Flask's test client of ``web.admin.create_admin_app`` (no socket: the
+served tests in ``test_api_served.py`` go through ``ksserver serve``); ``api.power`` reaches
+libvirt's test driver through the home's ``libvirt_uri`` (``tests/integration/vms``)."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from ksserver.power import Power
+
+HERE = Path(__file__).parent
+
+
+class Api:
+    def __init__(self, ks, app):
+        self.ks, self.app = ks, app
+        self.client = app.test_client()
+        self.admin = {"Authorization": "Bearer " + ks.ok("add", "api", "token", "admin", "role=admin").splitlines()[-1]}
+        self.reader = {"Authorization": "Bearer " + ks.ok("add", "api", "token", "reader").splitlines()[-1]}
+
+    def get(self, path, role="reader", **kw):
+        return self.client.get(path, headers={**getattr(self, role), **kw.pop("headers", {})}, **kw)
+
+    def send(self, method, path, role="admin", **kw):
+        return self.client.open(path, method=method, headers={**getattr(self, role), **kw.pop("headers", {})}, **kw)
+
+
+def add_user(ks, monkeypatch, name: str, password: str, role: str = "read") -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
+    ks.ok("add", "user", name, f"role={role}")
+
+
+@pytest.fixture
+def api(ks, monkeypatch, tmp_path):
+    """The app with the home's environment for every request (as ``ksserver serve`` has)."""
+    from ksserver.web.admin import create_admin_app
+
+    for k, v in ks.env().items():
+        monkeypatch.setenv(k, v)
+    ks.power = Power()
+    command = [sys.executable, str(HERE / "fake_insert_ethers.py")]
+    return Api(ks, create_admin_app(ks.power, command))
