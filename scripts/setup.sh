@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 # network boot: Kea (DHCP; kea-admin brings perfdhcp), tftpd-hpa, iPXE, pxelinux, OVMF (UEFI
 # guests), shim + signed GRUB (Secure Boot; grub-common checks GRUB files), ISC dhcpd (only to
 # check the dhcpd.conf form), busybox (a DHCP client for tests), tmux (drives the insert-ethers
-# screen in its test).
+# screen in its test), chromium (the console's browser tests drive Debian's, through Playwright).
 PACKAGES="python3 python3-venv python3-dev gcc pkg-config libvirt-dev libvirt-clients graphviz
 postgresql qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils curl openssl
 iproute2 kea-dhcp4-server kea-admin tftpd-hpa ipxe pxelinux syslinux-common ovmf isc-dhcp-server busybox
-shim-signed grub-efi-amd64-signed grub-common tmux"
+shim-signed grub-efi-amd64-signed grub-common tmux chromium"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

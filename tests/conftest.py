@@ -15,7 +15,6 @@ import io
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -29,10 +28,7 @@ os.environ.setdefault("KSSERVER_RESIDENT_IDLE", "30")
 _counter = itertools.count()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ports import free_port  # noqa: E402,F401  (the tests import it from here too)
 
 
 def _pg_bin(name: str) -> str:

@@ -114,7 +114,7 @@ def test_vm_installs_lights_out_from_ksserver(installer_image, libvirt_env, e2e_
         assert token
 
         with open(server_log, "w") as log:
-            server = subprocess.Popen([EXE, "serve", f"bind=127.0.0.1:{port}", "workers=1"], env=env,
+            server = subprocess.Popen([EXE, "serve", f"bind=127.0.0.1:{port}", "workers=1", "api=no"], env=env,
                                       stdout=log, stderr=subprocess.STDOUT)
         wait_until(lambda: _listening(port), "ksserver serve to listen", 30, 0.5)
 

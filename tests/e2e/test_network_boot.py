@@ -122,7 +122,7 @@ def test_bios_and_uefi_machines_install_from_the_network(installer_image, e2e_ar
             assert "reservations" in ks("report", "host", "dhcp") and len(kea.leased()) == 0
             ns.popen(["in.tftpd", "--foreground", "--address", "10.1.1.1:69", "--secure", str(public / "tftp")],
                      logs / "tftpd.log")
-            serve = ns.popen([EXE, "serve", "bind=10.1.1.1:80", "workers=1"], logs / "serve.log", env=env)
+            serve = ns.popen([EXE, "serve", "bind=10.1.1.1:80", "workers=1", "api=no"], logs / "serve.log", env=env)
             wait_until(lambda: ns.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                                       f"{TREE_URL}/.treeinfo", check=False).stdout == "200"
                        or serve.poll() is not None, timeout=60, what="ksserver serve in the namespace")

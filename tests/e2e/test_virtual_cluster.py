@@ -119,7 +119,7 @@ def test_insert_ethers_on_the_vm_frontend_discovers_the_computes_the_physical_fr
             fe("sync", "config")
             vi1.popen(["in.tftpd", "--foreground", "--address", "10.1.1.1:69", "--secure", str(public / "tftp")],
                       logs / "tftpd.log")
-            serve = vi1.popen([EXE, "serve", "bind=10.1.1.1:80", "workers=2"], logs / "serve.log", env=fe.env)
+            serve = vi1.popen([EXE, "serve", "bind=10.1.1.1:80", "workers=2", "api=no"], logs / "serve.log", env=fe.env)
             wait_until(lambda: vi1.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                                        f"{TREE_URL}/.treeinfo", check=False).stdout == "200"
                        or serve.poll() is not None, timeout=60, what="the VM frontend's ksserver serve")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,10 +14,7 @@ from pathlib import Path
 import pytest
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ports import free_port  # noqa: E402,F401  (the tests import it from here too)
 
 
 KSSERVER = str(Path(sys.executable).parent / "ksserver")
@@ -61,7 +57,11 @@ class Server:
 
 
 def start_server(home, *args: str, extra_env: dict | None = None) -> Server:
+    """``ksserver serve`` on a free port; the API and console only where a test asks (``api=``):
+    their default address is one per machine."""
     port = free_port()
+    if not any(a.startswith("api=") for a in args):
+        args = (*args, "api=no")
     env = dict(os.environ, **home.env(), **(extra_env or {}))
     log = home.path / f"serve-{port}.log"
     proc = subprocess.Popen(
