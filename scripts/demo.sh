@@ -29,5 +29,22 @@ echo
 echo "Serving on port $port. Fetch compute-0-0's kickstart with:"
 echo "  curl 'http://127.0.0.1:$port/install/sbin/kickstart.cgi?token=$token'"
 echo "and its install status with: KSSERVER_HOME=$KSSERVER_HOME $PWD/$ks list host status"
+# the REST API and the web console, on their own address: a console user and an API token
+# (each shown once: kept in $KSSERVER_HOME/demo-credentials, owner only)
+api_port=${KSSERVER_API_PORT:-8081}
+creds=$KSSERVER_HOME/demo-credentials
+if [ ! -s "$creds" ]; then
+  password=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')
+  $ks remove user admin >/dev/null 2>&1 || true
+  printf '%s\n' "$password" | $ks add user admin role=admin >/dev/null
+  $ks remove api token demo >/dev/null 2>&1 || true
+  api_token=$($ks add api token demo role=admin | tail -1)
+  (umask 077; printf 'console user: admin\nconsole password: %s\nAPI token: %s\n' "$password" "$api_token" > "$creds")
+fi
+echo
+echo "The web console: http://127.0.0.1:$api_port/ (from another machine: ssh -L $api_port:127.0.0.1:$api_port)"
+echo "The API: http://127.0.0.1:$api_port/api/v1/ (its pages: /api/v1/docs); the login and token:"
+sed 's/^/  /' "$creds"
+echo "  curl -H \"Authorization: Bearer \$TOKEN\" 'http://127.0.0.1:$api_port/api/v1/hosts?include=attrs'"
 # the demo's cluster addresses are not this machine's: serve on loopback, where curl asks
-exec $ks serve bind=127.0.0.1:$port workers=2
+exec $ks serve bind=127.0.0.1:$port api=127.0.0.1:$api_port workers=2

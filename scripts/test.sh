@@ -7,4 +7,6 @@ bash scripts/setup.sh
 echo "== import contracts (layers, who may reach the database and hypervisors, a pure core, no import cycles)"
 .venv/bin/lint-imports
 echo "== pytest"
+# what the end-to-end tests keep (VM consoles, the console's screenshots): CI's artefacts
+export KSSERVER_E2E_ARTIFACTS=${KSSERVER_E2E_ARTIFACTS:-$PWD/artifacts}
 exec .venv/bin/pytest -p no:cacheprovider "$@"

@@ -247,30 +247,17 @@ def interface_rows(session: Session, records: Sequence[HostRecord], every: bool 
     if not records:
         return rows
     stmt = (
-        select(Interface, Network)
+        select(Interface.host_id, Network.name, Interface.device, Interface.mac, Interface.ip, Network.netmask,
+               Interface.module, Interface.name, Interface.vlan, Interface.options, Interface.channel)
         .outerjoin(Network, Interface.network_id == Network.id)
         .order_by(Interface.host_id, Interface.device)
-    )
+    )  # columns, not entities: a page of 1,000 hosts' interfaces in a few milliseconds
     if not every:
         stmt = stmt.where(Interface.host_id.in_(list(by_id)))
-    for iface, net in session.execute(stmt):
-        if iface.host_id not in by_id:
-            continue
-        rows.append(
-            (
-                by_id[iface.host_id].name,
-                net.name if net else None,
-                iface.device,
-                iface.mac,
-                iface.ip,
-                net.netmask if net else None,
-                iface.module,
-                iface.name,
-                iface.vlan,
-                iface.options,
-                iface.channel,
-            )
-        )
+    for host_id, *cells in session.execute(stmt):
+        rec = by_id.get(host_id)
+        if rec is not None:
+            rows.append((rec.name, *cells))
     order = {r.id: i for i, r in enumerate(records)}
     name_order = {r.name: order[r.id] for r in records}
     rows.sort(key=lambda row: (name_order[row[0]], selection.natural_key(row[2])))

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
 
+from flask.sessions import SecureCookieSessionInterface
+
 from ksserver.attrs import Level
 from ksserver.errors import KsError
 from ksserver.services import (attributes, boot, discovery, install, jobs, profile, settings, transaction, users, views,
@@ -33,9 +35,17 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
+class _Cookies(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
+
+
 def configure(app) -> None:
     with transaction() as s:
         app.secret_key = users.site_secret(s, "console-cookie")
+    app.session_interface = _Cookies()
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="ksserver",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
     app.register_blueprint(bp)
@@ -49,8 +59,6 @@ def client_address() -> str:
 def signed_in():
     if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    session.modified = False
-    current_app.config["SESSION_COOKIE_SECURE"] = request.is_secure
     name = session.get("user")
     role = None
     if name:

@@ -4,6 +4,7 @@ object, pages, ETags, schemas made from ``services.views``, and the unit of work
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator
 
@@ -146,7 +147,14 @@ def paged(total: int, items: list, page: int, per_page: int) -> dict:
             query = "&".join(f"{k}={v}" for k, vs in args.items() for v in vs)
             links.append(f'<{request.base_url}?{query}>; rel="{rel}"')
     g.link_header = ", ".join(links)
-    return {"items": items, "page": page, "per_page": per_page, "total": total, "pages": pages}
+    return as_json({"items": items, "page": page, "per_page": per_page, "total": total, "pages": pages})
+
+
+def as_json(data) -> Response:
+    """A listing's records as they are: ``services.views`` made them of the documented types,
+    so they skip marshmallow's dump (three quarters of a page's time at 1,000 hosts with
+    their attributes); the schema still documents them, and schemathesis holds them to it."""
+    return Response(json.dumps(data, separators=(",", ":")) + "\n", mimetype="application/json")
 
 
 def page_slice(rows: list, page: int, per_page: int) -> dict:

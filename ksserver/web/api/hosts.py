@@ -8,8 +8,8 @@ from flask import Response
 
 from ksserver.attrs import Level
 from ksserver.services import attributes, boot, install, inventory, profile, settings, views
-from ksserver.web.api.base import (Done, Paging, Selecting, blueprint, page_of, page_slice, paged, power, read,
-                                   schema, write)
+from ksserver.web.api.base import (Done, Paging, Selecting, as_json, blueprint, page_of, page_slice, paged, power,
+                                   read, schema, write)
 
 blp = blueprint("hosts", "Hosts, their interfaces, boot state, install status and attributes")
 
@@ -186,7 +186,7 @@ def kickstart(name):
 @blp.response(200, HostAttr(many=True))
 def host_attrs(name):
     """Every resolved attribute of the host with its source (``list host attr``)."""
-    return views.HOST_ATTR.records(read(attributes.list_host_attrs, [name]))
+    return as_json(views.HOST_ATTR.records(read(attributes.list_host_attrs, [name])))
 
 
 @blp.get("/hosts/<string:name>/attrs/<string:attr>/explain")

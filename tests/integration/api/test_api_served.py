@@ -41,3 +41,36 @@ def test_the_api_listens_apart_from_the_installers(ks, serve, monkeypatch):
     assert status == 302 and headers["location"].startswith("/login")
     assert _get(api_port, "/login")[0] == 200
     assert server.request("/install/sbin/site.attrs").status in (200, 403)  # installers are still served
+
+
+@pytest.mark.parametrize("ks", ["sqlite"], indirect=True)
+def test_the_api_and_console_speak_https_with_the_same_certificate(ks, serve, monkeypatch, tmp_path):
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    token = ks.ok("add", "api", "token", "ops").splitlines()[-1]
+    add_user(ks, monkeypatch, "alice", "correct horse")
+    api_port = free_port()
+    serve(ks, f"api=127.0.0.1:{api_port}", "workers=1", f"certfile={cert}", f"keyfile={key}")
+    context = ssl.create_default_context(cafile=str(cert))
+
+    def call(method, path, body=None, headers=None):
+        conn = http.client.HTTPSConnection("127.0.0.1", api_port, timeout=30, context=context)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    status, _, body = call("GET", "/api/v1/hosts?per_page=1", headers={"Authorization": f"Bearer {token}"})
+    assert status == 200 and json.loads(body)["total"] == 1
+    status, headers, _ = call("POST", "/login", "name=alice&password=correct+horse&next=%2F",
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 302 and headers["location"] == "/"
+    cookie = headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie  # under HTTPS the session cookie never goes out in clear
