@@ -15,6 +15,19 @@ from pathlib import Path
 from sqlalchemy import event
 
 
+def timed(fn, runs: int) -> float:
+    """The median wall time of ``runs`` calls of ``fn``, in seconds."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 class QueryCounter:
     """Counts the SQL statements an engine runs: a benchmark shows they do not grow per host."""
 

@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,20 +37,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from sqlalchemy import select  # noqa: E402
 
-from benchlib import kea_namespace  # noqa: E402
+from benchlib import kea_namespace, timed  # noqa: E402
 from bootfiles import build  # noqa: E402  (bench/bootfiles.py: N hosts in bulk)
 from ksserver.attrs import Level  # noqa: E402
 from ksserver.db.models import Interface  # noqa: E402
 from ksserver.services import attributes, dhcp, inventory, netboot, transaction  # noqa: E402
-
-
-def timed(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def perfdhcp(client: str, macs: Path, rate: int, seconds: int) -> tuple[int, int, float]:

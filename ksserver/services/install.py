@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -299,18 +299,38 @@ def mark(stage: str) -> str:
 
 def dashboard(session: Session, limit: int = 200) -> dict:
     """The console's dashboard: how many hosts are at each install stage, and the live table:
-    hosts set to install or whose last step failed, failures first, then the latest."""
-    rows = host_status(session, [])
-    stages: dict[str, int] = {}
-    live = []
-    for host, boot_action, stage, when, addr in rows:
+    hosts set to install or whose last step failed, failures first, then the latest. Three
+    statements whatever the number of hosts (it is asked for every two seconds)."""
+    last = (select(InstallEvent.host_id, func.max(InstallEvent.id).label("id"))
+            .group_by(InstallEvent.host_id).subquery())
+
+    def joined(*columns):
+        return (select(*columns).select_from(Host).outerjoin(last, last.c.host_id == Host.id)
+                .outerjoin(InstallEvent, InstallEvent.id == last.c.id))
+
+    failed_stage = InstallEvent.stage.like("%error")
+    stages, total, installing, failed = {}, 0, 0, 0
+    for stage, boot_action, n in session.execute(
+            joined(InstallEvent.stage, Host.boot_action, func.count()).group_by(InstallEvent.stage, Host.boot_action)):
         key = stage or "no request yet"
-        stages[key] = stages.get(key, 0) + 1
-        if boot_action == "install" or stage.endswith("error"):
-            live.append({"host": host, "boot": boot_action, "stage": stage, "time": when, "address": addr,
-                         "mark": mark(stage)})
-    live.sort(key=lambda r: r["time"] or "", reverse=True)
-    live.sort(key=lambda r: r["mark"] != "(500)")
-    return {"hosts": len(rows), "stages": dict(sorted(stages.items(), key=lambda kv: -kv[1])),
-            "installing": sum(1 for r in live if r["boot"] == "install"),
-            "failed": sum(1 for r in live if r["mark"] == "(500)"), "live": live[:limit], "more": max(0, len(live) - limit)}
+        stages[key] = stages.get(key, 0) + n
+        total += n
+        installing += n if boot_action == "install" else 0
+        failed += n if stage and stage.endswith("error") else 0
+    rows = session.execute(
+        joined(Host.name, Host.boot_action, InstallEvent.stage, InstallEvent.at, InstallEvent.remote_addr)
+        .where(or_(Host.boot_action == "install", failed_stage))
+        .order_by(case((failed_stage, 0), else_=1), InstallEvent.id.desc().nulls_last(), Host.name)
+        .limit(limit)).all()
+    live = []
+    for host, boot_action, stage, at, addr in rows:
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        live.append({"host": host, "boot": boot_action or "", "stage": stage or "",
+                     "time": at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "", "address": addr or "",
+                     "mark": mark(stage or "")})
+    shown = len(live)
+    more = session.scalar(joined(func.count()).where(or_(Host.boot_action == "install", failed_stage))) - shown \
+        if shown == limit else 0
+    return {"hosts": total, "stages": dict(sorted(stages.items(), key=lambda kv: -kv[1])),
+            "installing": installing, "failed": failed, "live": live, "more": more}

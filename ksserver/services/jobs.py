@@ -143,6 +143,8 @@ def stop(session, job_id: int) -> None:
         raise KsError(f"job {job_id} is not running ({job.state})")
     with _lock:
         proc = _procs.get(job_id)
+    if proc is None and job.node == _node() and job.pid == os.getpid():
+        raise KsError(f"job {job_id} ({job.kind} {job.target}) cannot be stopped: it runs to its end")
     if proc is None:
         raise KsError(f"job {job_id} runs on {job.node} (process {job.pid}); stop it there")
     proc.terminate()

@@ -82,19 +82,19 @@ def hosts(session: Session, selectors: Sequence[str], *, offset: int = 0, limit:
     attribute levels' few — the same for a page of 10 or of 1,000."""
     from ksserver.services import attributes, inventory, selection
 
-    records = selection.select_hosts(session, list(selectors), change=False)
-    page = records[offset: offset + limit]
+    total, page = selection.select_page(session, list(selectors), offset, limit)
+    every = not selectors and len(page) == total  # the page is every host: no list of ids is sent
     out = HOST.records([(r.name, r.membership, r.cpus, r.rack, r.rank, r.runaction, r.installaction)
                         for r in page])
     if interfaces:
         by_host: dict[str, list[dict]] = defaultdict(list)
-        for rec in INTERFACE.records(inventory.interface_rows(session, page, every=len(page) == len(records))):
+        for rec in INTERFACE.records(inventory.interface_rows(session, page, every=every)):
             by_host[rec.pop("host")].append(rec)
         for item in out:
             item["interfaces"] = by_host.get(item["host"], [])
     if attrs and page:
-        resolved = attributes.resolve_hosts(session, page, everything=len(page) == len(records))
+        resolved = attributes.resolve_hosts(session, page, everything=every)
         for item, rec in zip(out, page):
             values = resolved[rec.id]
             item["attrs"] = {k: {"value": values[k].value, "source": values[k].source.letter} for k in sorted(values)}
-    return len(records), out
+    return total, out

@@ -288,3 +288,13 @@ def test_vm_power_through_the_api_and_a_move_is_a_job_with_progress(vc_api, tmp_
     assert (rows[0]["host"], rows[0]["status"]) == ("vm-container-0-1", "active")
     assert api.ks.ok("list", "host", "vm", vm).split("\n")[1].split()[4] == "vm-container-0-1"
     assert (tmp_path / "disks" / "vm-container-0-1" / f"{vm}.hda").read_bytes() == b"disk" * (1 << 18)
+
+
+def test_a_host_added_or_removed_is_in_the_next_page_at_once(api):
+    _hosts(api.ks, 3)
+    names = lambda: [h["host"] for h in api.get("/api/v1/hosts?per_page=2&page=2").json["items"]]  # noqa: E731
+    assert names() == ["compute-0-1", "compute-0-2"]  # bayou, compute-0-0 on the first page
+    api.ks.ok("add", "host", "compute-0-10")
+    api.ks.ok("remove", "host", "compute-0-1")
+    assert names() == ["compute-0-2", "compute-0-10"]
+    assert api.get("/api/v1/hosts?per_page=2&page=2").json["total"] == 4

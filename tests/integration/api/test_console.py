@@ -124,3 +124,61 @@ def test_dashboard_counts_stages_and_lists_failures_first(api, monkeypatch):
     assert '<span id="count-hosts">4</span>' in live and '<span id="count-installing">2</span>' in live
     rows = re.findall(r'<a href="/hosts/([^"]+)">[^<]+</a></td><td class="mark">([^<]+)</td>', live)
     assert rows == [("compute-0-0", "( )"), ("compute-0-1", "( )")]
+
+
+def test_a_move_shows_its_progress_and_discovery_its_machines(api, monkeypatch, tmp_path):
+    import time
+
+    from ksserver.power import LibvirtDriver, LocalCopyTransport
+    from ksserver.power.fakes import RestoreWithoutXml
+
+    ks = api.ks
+    hv = tmp_path / "hv"
+    hv.mkdir()
+    for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
+        (hv / f"{h}.xml").write_text("<node/>")
+        if h != "bayou":
+            ks.ok("add", "host", h)
+        ks.ok("set", "host", "attr", h, "vm_disk_dir", str(tmp_path / "disks" / h))
+    ks.ok("set", "attr", "libvirt_uri", f"test://{hv}/{{host}}.xml")
+    ks.ok("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "1")
+    ks.power.driver_factory = lambda c, uri: RestoreWithoutXml(LibvirtDriver(uri, host=c))
+    ks.power.transport_factory = lambda c, uri: LocalCopyTransport(chunk_size=1 << 16)
+    disk = tmp_path / "disks" / "vm-container-0-0" / "hosted-vm-0-0-0.hda"
+    disk.parent.mkdir(parents=True)
+    disk.write_bytes(b"disk" * (1 << 18))
+    ks.ok("start", "host", "vm", "hosted-vm-0-0-0")
+    add_user(ks, monkeypatch, "alice", "correct horse", role="admin")
+    c = api.client
+    _login(c, "alice", "correct horse")
+    vms = c.get("/vms").get_data(as_text=True)
+    assert re.search(r"hosted-vm-0-0-0</a></td><td>0</td><td>1024</td><td>1</td><td>[0-9a-f:]+</td>"
+                     r"<td>vm-container-0-0</td><td class=\"status\">active</td>", vms)
+    form = c.get("/vms/hosted-vm-0-0-0/move").get_data(as_text=True)
+    assert "<option>vm-container-0-1</option>" in form and "<option>vm-container-0-0</option>" in form
+    r = c.post("/vms/hosted-vm-0-0-0/move", data={"container": "vm-container-0-1", "csrf": _csrf(form)})
+    assert r.status_code == 302 and r.headers["Location"].startswith("/jobs/")
+    bar = r.headers["Location"] + "/bar"
+    deadline = time.monotonic() + 60
+    while 'id="job-state">running<' in (text := c.get(bar).get_data(as_text=True)):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert '<progress id="job-progress" max="100" value="100">' in text and 'id="job-state">done<' in text
+    assert "hosted-vm-0-0-0 moved to vm-container-0-1" in text
+    assert "hx-trigger" not in text  # a finished job stops polling
+    # discovery: open a session (the stand-in insert-ethers), watch its machines, close it
+    page = c.get("/discovery").get_data(as_text=True)
+    r = c.post("/discovery/open", data={"appliance": "compute", "rack": "4", "csrf": _csrf(page)})
+    assert r.status_code == 302
+    while len(re.findall(r'<td class="mark">', text := c.get("/discovery/found").get_data(as_text=True))) < 2:
+        assert time.monotonic() < deadline, text
+        time.sleep(0.1)
+    assert re.findall(r"<td>([0-9a-f:]+)</td><td><a href=\"/hosts/([^\"]+)\">", text) == [
+        ("52:54:00:aa:00:02", "compute-4-1"), ("52:54:00:aa:00:01", "compute-4-0")]  # the newest first
+    job = re.search(r'name="job" value="(\d+)"', c.get("/discovery").get_data(as_text=True))
+    assert job, "a running session offers its close button"
+    r = c.post("/discovery/close", data={"job": job.group(1), "csrf": _csrf(page)})
+    assert r.status_code == 302
+    while "Close the session" in c.get("/discovery").get_data(as_text=True):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
