@@ -150,6 +150,21 @@ def stop(session, job_id: int) -> None:
     proc.terminate()
 
 
+def stop_all() -> None:
+    """End every command this process runs for a job (a web worker that exits: nobody would
+    read their output any more)."""
+    with _lock:
+        procs = list(_procs.values())
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _job(session, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None:

@@ -64,7 +64,8 @@ def _ids(session: Session, selectors: list[str]) -> set[int]:
 _ORDER: dict[str, tuple[int, list]] = {}
 
 
-def _every_host_in_order(session: Session) -> list:
+def every_host_in_order(session: Session) -> list:
+    """Every host's (name, id), in natural order: for listings (read transactions)."""
     key = str(session.get_bind().url)
     rev = queries.revision(session)
     cached = _ORDER.get(key)
@@ -85,7 +86,7 @@ def select_page(session: Session, selectors: list[str], offset: int, limit: int)
                  for p in session.execute(select(Host.name, Host.id).where(Host.id.in_(chunk))).all()]
         pairs.sort(key=lambda p: natural_key(p[0]))
     else:
-        pairs = _every_host_in_order(session)
+        pairs = every_host_in_order(session)
     page = [i for _name, i in pairs[offset: offset + limit]]
     order = {i: n for n, i in enumerate(page)}
     records = sorted(queries.host_records_by_id(session, page), key=lambda r: order[r.id])

@@ -94,7 +94,16 @@ def hosts(session: Session, selectors: Sequence[str], *, offset: int = 0, limit:
             item["interfaces"] = by_host.get(item["host"], [])
     if attrs and page:
         resolved = attributes.resolve_hosts(session, page, everything=every)
+        # hosts of one OS and appliance share their global, OS and appliance values (the
+        # same ``Resolved`` objects): each is made a record once, not once per host
+        made: dict[int, dict] = {}
         for item, rec in zip(out, page):
             values = resolved[rec.id]
-            item["attrs"] = {k: {"value": values[k].value, "source": values[k].source.letter} for k in sorted(values)}
+            attrs = item["attrs"] = {}
+            for k in sorted(values):
+                r = values[k]
+                record = made.get(id(r))
+                if record is None:
+                    record = made[id(r)] = {"value": r.value, "source": r.source.letter}
+                attrs[k] = record
     return total, out

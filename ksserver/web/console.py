@@ -271,7 +271,7 @@ def _power():
 def clusters():
     with transaction() as s:
         tree = vms.cluster_tree(s, (), _power())
-    return render_template("clusters.html", tree=tree)
+    return render_template("clusters.html", tree=tree, shown=PER_PAGE)
 
 
 @bp.get("/vms")

@@ -81,6 +81,15 @@ def _logging() -> None:
         logger.propagate = False
 
 
+def _worker_exit(app) -> None:
+    """A worker that exits (restart, timeout, shutdown) first writes its queued events and
+    ends the commands its jobs run (a discovery session opened from the console)."""
+    from ksserver.services import jobs
+
+    app.extensions["ksserver.events"].close()
+    jobs.stop_all()
+
+
 def parse_api(api: str | None, bind: str) -> str | None:
     """``api=``: the API and console's ``HOST:PORT`` (default ``127.0.0.1:8081``), or ``no``."""
     from ksserver.truth import NO
@@ -183,8 +192,7 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
             from ksserver.web import create_app
 
             app = create_app(warm=warm, workers=nworkers, front_secret=secret)
-            # a worker that exits (restart, timeout, shutdown) first writes its queued events
-            self.cfg.set("worker_exit", lambda _arbiter, _worker: app.extensions["ksserver.events"].close())
+            self.cfg.set("worker_exit", lambda _arbiter, _worker: _worker_exit(app))
             admin = None
             if api_bind:
                 from ksserver.web.admin import create_admin_app

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from ksserver import power as hv
@@ -229,19 +229,24 @@ def cluster_tree(session: Session, selectors: Sequence[str] = (), power: hv.Powe
     these as the original's rows; ``--json`` and the API give them as they are."""
     status = power is not None
     drivers = Drivers(session, power) if power is not None else None
-    all_recs = selection.select_hosts(session, [], change=False)
+    # names and appliances only (every host's natural order is kept per revision): a page
+    # of the console at 10,000 hosts reads no host record it does not show
+    in_order = selection.every_host_in_order(session)
+    frontend_ids = set(session.scalars(select(Host.id).join(Appliance, Host.appliance_id == Appliance.id)
+                                       .where(Appliance.name == "frontend")))
     infos = vm_infos(session)
-    frontends = [r for r in all_recs if r.appliance == "frontend"]
+    frontends = [(hid, name) for name, hid in in_order if hid in frontend_ids]
     if selectors:
         wanted = {r.id for r in selection.select_hosts(session, list(selectors), change=False)}
-        frontends = [r for r in frontends if r.id in wanted]
+        frontends = [f for f in frontends if f[0] in wanted]
     public_names: dict[int, str] = {}
     vlan_hosts: dict[int, set[int]] = defaultdict(set)
     private_vlan: dict[int, int] = {}
     private_id = session.scalar(select(Network.id).where(Network.name == "private"))
     public_id = session.scalar(select(Network.id).where(Network.name == "public"))
     for host_id, device, net_id, vlan_id, name in session.execute(
-        select(Interface.host_id, Interface.device, Interface.network_id, Interface.vlan, Interface.name).order_by(Interface.device)
+        select(Interface.host_id, Interface.device, Interface.network_id, Interface.vlan, Interface.name)
+        .where(or_(Interface.vlan.is_not(None), Interface.network_id == public_id)).order_by(Interface.device)
     ):
         if net_id == public_id and name and host_id not in public_names:
             public_names[host_id] = name
@@ -260,18 +265,18 @@ def cluster_tree(session: Session, selectors: Sequence[str] = (), power: hv.Powe
         return item
 
     tree = []
-    names = {r.id: r.name for r in all_recs}
-    for fe in frontends:
-        owner = public_names.get(fe.id, fe.name)
-        if fe.id in infos:
-            cluster = node(fe.id, owner, "VM", "frontend")
-            members = vlan_hosts.get(private_vlan.get(fe.id), set()) - {fe.id}
+    names = {hid: name for name, hid in in_order}
+    for fe_id, fe_name in frontends:
+        owner = public_names.get(fe_id, fe_name)
+        if fe_id in infos:
+            cluster = node(fe_id, owner, "VM", "frontend")
+            members = vlan_hosts.get(private_vlan.get(fe_id), set()) - {fe_id}
             cluster["nodes"] = [node(h, names[h], "VM")
                                 for h in sorted(members, key=lambda h: selection.natural_key(names[h]))]
         else:
-            cluster = node(fe.id, owner, "physical", "frontend")
-            cluster["nodes"] = [node(r.id, r.name, "physical") for r in all_recs
-                                if r.appliance != "frontend" and r.id not in infos]
+            cluster = node(fe_id, owner, "physical", "frontend")
+            cluster["nodes"] = [node(hid, name, "physical") for name, hid in in_order
+                                if hid not in frontend_ids and hid not in infos]
         tree.append(cluster)
     return tree
 

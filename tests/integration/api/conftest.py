@@ -6,7 +6,6 @@ libvirt's test driver through the home's ``libvirt_uri`` (``tests/integration/vm
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
@@ -31,11 +30,6 @@ class Api:
         return self.client.open(path, method=method, headers={**getattr(self, role), **kw.pop("headers", {})}, **kw)
 
 
-def add_user(ks, monkeypatch, name: str, password: str, role: str = "read") -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
-    ks.ok("add", "user", name, f"role={role}")
-
-
 @pytest.fixture
 def api(ks, monkeypatch, tmp_path):
     """The app with the home's environment for every request (as ``ksserver serve`` has)."""
@@ -44,5 +38,8 @@ def api(ks, monkeypatch, tmp_path):
     for k, v in ks.env().items():
         monkeypatch.setenv(k, v)
     ks.power = Power()
+    from ksserver.services import jobs
+
     command = [sys.executable, str(HERE / "fake_insert_ethers.py")]
-    return Api(ks, create_admin_app(ks.power, command))
+    yield Api(ks, create_admin_app(ks.power, command))
+    jobs.stop_all()  # a discovery session a failed test left open

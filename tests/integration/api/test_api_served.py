@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import add_user
+from api_helpers import add_user
 from ports import free_port
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import add_user
+from api_helpers import add_user
 
 
 def _login(client, name, password):
