@@ -297,9 +297,9 @@ def mark(stage: str) -> str:
     return "(*)" if stage in ("profile", "installed", "boot os", "boot run") else "( )"
 
 
-def dashboard(session: Session, limit: int = 200) -> dict:
+def dashboard(session: Session, limit: int = 100) -> dict:
     """The console's dashboard: how many hosts are at each install stage, and the live table:
-    hosts set to install or whose last step failed, failures first, then the latest. Three
+    hosts set to install or whose last step failed, failures first, then the latest. Two
     statements whatever the number of hosts (it is asked for every two seconds)."""
     last = (select(InstallEvent.host_id, func.max(InstallEvent.id).label("id"))
             .group_by(InstallEvent.host_id).subquery())
@@ -309,7 +309,7 @@ def dashboard(session: Session, limit: int = 200) -> dict:
                 .outerjoin(InstallEvent, InstallEvent.id == last.c.id))
 
     failed_stage = InstallEvent.stage.like("%error")
-    stages, total, installing, failed = {}, 0, 0, 0
+    stages, total, installing, failed, listed = {}, 0, 0, 0, 0
     for stage, boot_action, n in session.execute(
             joined(InstallEvent.stage, Host.boot_action, func.count()).group_by(InstallEvent.stage, Host.boot_action)):
         key = stage or "no request yet"
@@ -317,6 +317,7 @@ def dashboard(session: Session, limit: int = 200) -> dict:
         total += n
         installing += n if boot_action == "install" else 0
         failed += n if stage and stage.endswith("error") else 0
+        listed += n if boot_action == "install" or (stage and stage.endswith("error")) else 0
     rows = session.execute(
         joined(Host.name, Host.boot_action, InstallEvent.stage, InstallEvent.at, InstallEvent.remote_addr)
         .where(or_(Host.boot_action == "install", failed_stage))
@@ -329,8 +330,6 @@ def dashboard(session: Session, limit: int = 200) -> dict:
         live.append({"host": host, "boot": boot_action or "", "stage": stage or "",
                      "time": at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "", "address": addr or "",
                      "mark": mark(stage or "")})
-    shown = len(live)
-    more = session.scalar(joined(func.count()).where(or_(Host.boot_action == "install", failed_stage))) - shown \
-        if shown == limit else 0
+    more = listed - len(live)
     return {"hosts": total, "stages": dict(sorted(stages.items(), key=lambda kv: -kv[1])),
             "installing": installing, "failed": failed, "live": live, "more": more}

@@ -81,6 +81,17 @@ def _logging() -> None:
         logger.propagate = False
 
 
+def settle() -> None:
+    """Once a worker has loaded the app: everything alive now (modules, the app, compiled
+    queries) lives as long as the worker, so the garbage collector stops walking it. A page
+    of 1,000 hosts with their attributes makes a million objects; without this, the
+    collections they set off walk every imported module too (bench/api.py: a third of the time)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def _worker_exit(app) -> None:
     """A worker that exits (restart, timeout, shutdown) first writes its queued events and
     ends the commands its jobs run (a discovery session opened from the console)."""
@@ -184,6 +195,7 @@ def run(bind: str | None = None, workers: str | None = None, threads: str | None
                 # share one ($XDG_RUNTIME_DIR/gunicorn.ctl), and nothing here uses it
                 "control_socket_disable": True,
                 "when_ready": lambda _arbiter: front.start(),
+                "post_worker_init": lambda _worker: settle(),
                 "on_exit": lambda _arbiter: front.stop(),
             }.items():
                 self.cfg.set(key, value)
