@@ -9,19 +9,19 @@ from collections.abc import Callable, Iterator
 
 import marshmallow as ma
 import orjson
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request, session
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from ksserver.errors import Forbidden, KsError, NotFound, Problems
-from ksserver.services import transaction, views, work
+from ksserver.services import transaction, users, views, work
 from ksserver.services import tokens as token_service
 
 log = logging.getLogger("ksserver.api")
 PREFIX = "/api/v1"
-#: the routes any caller may read: the document that describes the API, and its pages
-PUBLIC = (f"{PREFIX}/openapi.json", f"{PREFIX}/docs")
+#: the document that describes the API, and its pages: for any token, or a console user
+DOCUMENT = (f"{PREFIX}/openapi.json", f"{PREFIX}/docs")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -77,9 +77,15 @@ def ks_error(err: KsError) -> Response:
 
 
 def authenticate() -> Response | None:
-    """Before every API request: a bearer token of a role that may do it, else 401/403."""
-    if request.path in PUBLIC or not request.path.startswith(PREFIX):
+    """Before every API request: a bearer token of a role that may do it, else 401/403.
+    Nothing is anonymous; the document (``DOCUMENT``) is also open to a signed-in console
+    user, whose browser sends no token."""
+    if not request.path.startswith(PREFIX):
         return None
+    if request.path in DOCUMENT and session.get("user"):
+        with transaction() as s:
+            if users.role_of(s, session["user"]) is not None:
+                return None
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         return _error(401, "an API token is needed: Authorization: Bearer TOKEN (ksserver add api token NAME)")

@@ -21,8 +21,12 @@ def _hosts(ks, n: int, rack: int = 0) -> None:
 
 def test_no_anonymous_access_and_a_read_token_cannot_change_anything(api):
     c = api.client
-    spec = c.get("/api/v1/openapi.json")
-    assert spec.status_code == 200 and spec.json["openapi"] == "3.0.3"  # the document describes, it holds no data
+    for path in ("/api/v1/openapi.json", "/api/v1/docs"):  # not even the document, anonymously
+        assert c.get(path).status_code == 401
+    spec = api.get("/api/v1/openapi.json")
+    assert spec.status_code == 200 and spec.json["openapi"] == "3.0.3"
+    assert "bearer" in spec.json["components"]["securitySchemes"]
+    assert b"/api/v1/hosts" in api.get("/api/v1/docs").data
     r = c.get("/api/v1/hosts")
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Bearer realm="ksserver"'
     assert r.json == {"error": "an API token is needed: Authorization: Bearer TOKEN (ksserver add api token NAME)"}
