@@ -193,11 +193,12 @@ def _bulk(session: Session, records: Sequence[HostRecord], everything: bool):
     )
 
 
-def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything: bool = False) -> dict[int, dict[str, Resolved]]:
+def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything: bool = False,
+                  make=Resolved) -> dict[int, dict[str, Resolved]]:
     """Every host's resolved attributes in a fixed number of queries, whatever the number
-    of hosts."""
+    of hosts; ``make(value, level)`` is what each resolved value is made as (``Resolved``)."""
     glob, os_map, app_map, host_map, private = _bulk(session, records, everything)
-    resolver = BulkResolver(glob)
+    resolver = BulkResolver(glob, make)
     out = {}
     for rec in records:
         shared = resolver.shared(

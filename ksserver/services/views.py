@@ -69,6 +69,11 @@ def vm_view(status: bool, showdisks: bool) -> View:
 
 # --- hosts, paged ------------------------------------------------------------------------
 
+
+def _attr_record(value: str, level) -> dict:
+    return {"value": value, "source": level.letter}
+
+
 #: the most hosts one page of the API holds (the default is 100)
 MAX_PAGE = 1000
 
@@ -93,17 +98,9 @@ def hosts(session: Session, selectors: Sequence[str], *, offset: int = 0, limit:
         for item in out:
             item["interfaces"] = by_host.get(item["host"], [])
     if attrs and page:
-        resolved = attributes.resolve_hosts(session, page, everything=every)
-        # hosts of one OS and appliance share their global, OS and appliance values (the
-        # same ``Resolved`` objects): each is made a record once, not once per host
-        made: dict[int, dict] = {}
+        # the records made by the fold itself: a value of the global, OS or appliance level is
+        # made once for every host that shares it, and each host's attributes are only sorted
+        resolved = attributes.resolve_hosts(session, page, everything=every, make=_attr_record)
         for item, rec in zip(out, page):
-            values = resolved[rec.id]
-            attrs = item["attrs"] = {}
-            for k in sorted(values):
-                r = values[k]
-                record = made.get(id(r))
-                if record is None:
-                    record = made[id(r)] = {"value": r.value, "source": r.source.letter}
-                attrs[k] = record
+            item["attrs"] = dict(sorted(resolved[rec.id].items()))
     return total, out
