@@ -10,6 +10,7 @@ table). Through the app itself (Flask's test client: server time, no socket):
   seconds (goal ≤ 2 s) and the SQL statements of one page (the same at any page size);
   the baseline, in the same run, is ``ksserver list host attr --json`` of every host (the
   same attributes, one CLI call, printed to nothing);
+* the same pages through ``ksserver serve`` (nginx, gunicorn), over HTTP on loopback;
 * the console's pages, ``--requests`` times each, as a signed-in admin: p50 and p99 of the
   server time (goal p99 ≤ 100 ms): the dashboard and its live part, a page of the host list,
   a host's page, the attribute explain view.
@@ -34,7 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 
+import orjson  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from benchlib import QueryCounter, timed  # noqa: E402
@@ -81,16 +84,18 @@ def main() -> None:
     auth = {"Authorization": f"Bearer {token}"}
     counter = QueryCounter(engine())
 
-    def all_pages(per_page: int) -> int:
-        page, seen = 1, 0
-        while True:
+    def all_pages(per_page: int, count: bool = False) -> int:
+        """Every page; only the first is parsed (for the number of pages), unless ``count``:
+        the time measured is the server's, not the client's JSON parser's."""
+        pages, seen, page = 1, 0, 1
+        while page <= pages:
             r = client.get(f"/api/v1/hosts?include=attrs&per_page={per_page}&page={page}", headers=auth)
             assert r.status_code == 200, r.data[:200]
-            body = r.get_json()
-            seen += len(body["items"])
-            if page >= body["pages"]:
-                return seen
+            if page == 1 or count:
+                body = orjson.loads(r.data)
+                pages, seen = body["pages"], seen + len(body["items"])
             page += 1
+        return seen
 
     def baseline() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -111,11 +116,12 @@ def main() -> None:
             counter.count = 0
             client.get(f"/api/v1/hosts?include=attrs&per_page={size}&page=2", headers=auth)
             statements.append(counter.count)
-        assert all_pages(per_page) == opts.hosts + 1  # every host, the frontend too
+        assert all_pages(per_page, count=True) == opts.hosts + 1  # every host, the frontend too
         print(f"GET /api/v1/hosts?include=attrs, every page of {per_page}: {secs:.2f} s "
               f"({secs / base:.2f}× the baseline); statements per page: {statements[0]} at 10 hosts, "
               f"{statements[1]} at {per_page}")
 
+    served(opts, token)
     page = client.get("/login")
     client.post("/login", data={"name": "bench", "password": "bench password", "next": "/"})
     page = client.get("/").get_data(as_text=True)
@@ -144,6 +150,48 @@ def main() -> None:
     # the baseline of the one cache this adds: the natural order of every host, per revision
     p50, p99 = pages(f"/hosts?page={opts.hosts // 200}", selection._ORDER.clear)
     print(f"console /hosts?page={opts.hosts // 200} without the order cache: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+
+def served(opts, token: str) -> None:
+    """The same pages through ``ksserver serve`` (nginx, gunicorn, one worker), over HTTP on
+    loopback, one connection kept alive: what a client waits, not only the server's time."""
+    import http.client
+    import subprocess
+
+    from ports import free_port  # tests/ports.py
+
+    port, api_port = free_port(), free_port()
+    log = open(Path(os.environ["KSSERVER_HOME"]) / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "ksserver", "serve", f"bind=127.0.0.1:{port}",
+                             f"api=127.0.0.1:{api_port}", "workers=1", "warm=no"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        conn = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", api_port, timeout=60)
+                conn.request("GET", "/api/v1/hosts?per_page=1", headers={"Authorization": f"Bearer {token}"})
+                conn.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.2)
+
+        def pages() -> int:
+            n, total = 0, opts.hosts + 1
+            for page in range(1, -(-total // 1000) + 1):
+                conn.request("GET", f"/api/v1/hosts?include=attrs&per_page=1000&page={page}",
+                             headers={"Authorization": f"Bearer {token}"})
+                resp = conn.getresponse()
+                n += len(resp.read())
+                assert resp.status == 200
+            return n
+
+        size = pages()
+        secs = timed(pages, opts.runs)
+        print(f"served (nginx + gunicorn, loopback): every page of 1000 in {secs:.2f} s, {size / 1e6:.0f} MB")
+    finally:
+        proc.terminate()
+        proc.wait(15)
 
 
 if __name__ == "__main__":
