@@ -43,3 +43,35 @@ def api(ks, monkeypatch, tmp_path):
     command = [sys.executable, str(HERE / "fake_insert_ethers.py")]
     yield Api(ks, create_admin_app(ks.power, command))
     jobs.stop_all()  # a discovery session a failed test left open
+
+
+@pytest.fixture
+def vc_api(api, tmp_path):
+    """``api`` over a virtual cluster (two compute VMs on two containers, each a libvirt
+    test hypervisor of its own); a move copies a small disk with the real copier."""
+    from ksserver.power import LibvirtDriver, LocalCopyTransport
+    from ksserver.power.fakes import RestoreWithoutXml
+
+    hv = tmp_path / "hv"
+    hv.mkdir()
+    ks = api.ks
+    for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
+        (hv / f"{h}.xml").write_text("<node/>")
+        if h != "bayou":
+            ks.ok("add", "host", h)
+        ks.ok("set", "host", "attr", h, "vm_disk_dir", str(tmp_path / "disks" / h))
+    ks.ok("set", "attr", "libvirt_uri", f"test://{hv}/{{host}}.xml")
+    ks.ok("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "2")
+    ks.power.driver_factory = lambda c, uri: RestoreWithoutXml(LibvirtDriver(uri, host=c))
+    ks.power.transport_factory = lambda c, uri: LocalCopyTransport(chunk_size=1 << 16)
+    disk = tmp_path / "disks" / "vm-container-0-0" / "hosted-vm-0-0-0.hda"  # made before the VM starts: kept
+    disk.parent.mkdir(parents=True)
+    disk.write_bytes(b"disk" * (1 << 18))
+    yield api
+    for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
+        d = LibvirtDriver(f"test://{hv}/{h}.xml", host=h)
+        for n in d.names():
+            if d.state(n) in ("active", "paused"):
+                d.stop(n)
+            if d.exists(n):
+                d.undefine(n)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from sqlalchemy import event
 
 from ksserver.db.session import engine
@@ -221,39 +220,6 @@ def test_a_discovery_session_is_a_job_whose_machines_arrive(api):
     done = api.get(f"/api/v1/jobs/{job['id']}").json
     assert done["state"] == "done" and json.loads(done["log"][-1]) == {"event": "closed",
                                                                         "found": ["compute-2-0", "compute-2-1"]}
-
-
-@pytest.fixture
-def vc_api(api, tmp_path):
-    """``api`` over the VM tests' containers, each a libvirt test hypervisor of its own."""
-    from ksserver.power import LibvirtDriver, LocalCopyTransport
-    from ksserver.power.fakes import RestoreWithoutXml
-
-    hv = tmp_path / "hv"
-    hv.mkdir()
-    for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
-        (hv / f"{h}.xml").write_text("<node/>")
-    ks = api.ks
-    ks.ok("add", "host", "vm-container-0-0")
-    ks.ok("add", "host", "vm-container-0-1")
-    for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
-        ks.ok("set", "host", "attr", h, "vm_disk_dir", str(tmp_path / "disks" / h))
-    ks.ok("set", "attr", "libvirt_uri", f"test://{hv}/{{host}}.xml")
-    ks.ok("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "2")
-    # the move copies a small disk (made before the VM starts, so it is kept) with the real copier
-    ks.power.driver_factory = lambda c, uri: RestoreWithoutXml(LibvirtDriver(uri, host=c))
-    ks.power.transport_factory = lambda c, uri: LocalCopyTransport(chunk_size=1 << 16)
-    disk = tmp_path / "disks" / "vm-container-0-0" / "hosted-vm-0-0-0.hda"
-    disk.parent.mkdir(parents=True)
-    disk.write_bytes(b"disk" * (1 << 18))
-    yield api
-    for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
-        d = LibvirtDriver(f"test://{hv}/{h}.xml", host=h)
-        for n in d.names():
-            if d.state(n) in ("active", "paused"):
-                d.stop(n)
-            if d.exists(n):
-                d.undefine(n)
 
 
 def test_clusters_nest_their_nodes_as_list_cluster_json_does(vc_api):

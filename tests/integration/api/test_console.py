@@ -128,27 +128,11 @@ def test_dashboard_counts_stages_and_lists_failures_first(api, monkeypatch):
     assert rows == [("compute-0-0", "( )"), ("compute-0-1", "( )")]
 
 
-def test_a_move_shows_its_progress_and_discovery_its_machines(api, monkeypatch, tmp_path):
+def test_a_move_shows_its_progress_and_discovery_its_machines(vc_api, monkeypatch):
     import time
 
-    from ksserver.power import LibvirtDriver, LocalCopyTransport
-    from ksserver.power.fakes import RestoreWithoutXml
-
+    api = vc_api
     ks = api.ks
-    hv = tmp_path / "hv"
-    hv.mkdir()
-    for h in ("bayou", "vm-container-0-0", "vm-container-0-1"):
-        (hv / f"{h}.xml").write_text("<node/>")
-        if h != "bayou":
-            ks.ok("add", "host", h)
-        ks.ok("set", "host", "attr", h, "vm_disk_dir", str(tmp_path / "disks" / h))
-    ks.ok("set", "attr", "libvirt_uri", f"test://{hv}/{{host}}.xml")
-    ks.ok("add", "cluster", "vi-1.rocksclusters.org", "137.110.119.118", "1")
-    ks.power.driver_factory = lambda c, uri: RestoreWithoutXml(LibvirtDriver(uri, host=c))
-    ks.power.transport_factory = lambda c, uri: LocalCopyTransport(chunk_size=1 << 16)
-    disk = tmp_path / "disks" / "vm-container-0-0" / "hosted-vm-0-0-0.hda"
-    disk.parent.mkdir(parents=True)
-    disk.write_bytes(b"disk" * (1 << 18))
     ks.ok("start", "host", "vm", "hosted-vm-0-0-0")
     add_user(ks, monkeypatch, "alice", "correct horse", role="admin")
     c = api.client
