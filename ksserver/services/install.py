@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from datetime import timezone
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.engine import Connection
@@ -37,6 +36,7 @@ from ksserver.db.session import dispose_all, transaction
 from ksserver.errors import Forbidden, KsError
 from ksserver.truth import is_yes
 from ksserver.services import attributes, boot, bootfiles, rolls, selection, validate
+from ksserver.services.when import shown
 
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 
@@ -248,15 +248,16 @@ def configured_limit(url: str | None = None) -> int:
         dispose_all()
 
 
+def _latest_events():
+    """Each host's newest install event's id (``host_id``, ``id``): its last stage."""
+    return select(InstallEvent.host_id, func.max(InstallEvent.id).label("id")).group_by(InstallEvent.host_id).subquery()
+
+
 def host_status(session: Session, selectors: list[str]) -> list[tuple]:
     """(host, boot, last stage, time, address) per host."""
     records = selection.select_hosts(session, selectors, change=False)
     ids = [r.id for r in records]
-    last = (
-        select(InstallEvent.host_id, func.max(InstallEvent.id).label("id"))
-        .group_by(InstallEvent.host_id)
-        .subquery()
-    )
+    last = _latest_events()
     rows = session.execute(
         select(InstallEvent.host_id, InstallEvent.stage, InstallEvent.at, InstallEvent.remote_addr)
         .join(last, last.c.id == InstallEvent.id)
@@ -266,10 +267,7 @@ def host_status(session: Session, selectors: list[str]) -> list[tuple]:
     out = []
     for rec in records:
         stage, at, addr = events.get(rec.id, ("", None, ""))
-        if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)  # SQLite keeps no zone; we store UTC
-        when = at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else ""
-        out.append((rec.name, boots.get(rec.id) or "", stage, when, addr or ""))
+        out.append((rec.name, boots.get(rec.id) or "", stage, shown(at) or "", addr or ""))
     return out
 
 
@@ -282,9 +280,7 @@ def host_events(session: Session, host: str, limit: int = 50) -> list[dict]:
     ).all()
     out = []
     for stage, at, addr, detail in rows:
-        if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)
-        out.append({"stage": stage, "time": at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else None,
+        out.append({"stage": stage, "time": shown(at),
                     "address": addr, "detail": detail})
     return out
 
@@ -301,8 +297,7 @@ def dashboard(session: Session, limit: int = 100) -> dict:
     """The console's dashboard: how many hosts are at each install stage, and the live table:
     hosts set to install or whose last step failed, failures first, then the latest. Two
     statements whatever the number of hosts (it is asked for every two seconds)."""
-    last = (select(InstallEvent.host_id, func.max(InstallEvent.id).label("id"))
-            .group_by(InstallEvent.host_id).subquery())
+    last = _latest_events()
 
     def joined(*columns):
         return (select(*columns).select_from(Host).outerjoin(last, last.c.host_id == Host.id)
@@ -325,10 +320,8 @@ def dashboard(session: Session, limit: int = 100) -> dict:
         .limit(limit)).all()
     live = []
     for host, boot_action, stage, at, addr in rows:
-        if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)
         live.append({"host": host, "boot": boot_action or "", "stage": stage or "",
-                     "time": at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "", "address": addr or "",
+                     "time": shown(at) or "", "address": addr or "",
                      "mark": mark(stage or "")})
     more = listed - len(live)
     return {"hosts": total, "stages": dict(sorted(stages.items(), key=lambda kv: -kv[1])),

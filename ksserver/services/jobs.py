@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 from ksserver.db.models import Job
 from ksserver.db.session import transaction
 from ksserver.errors import KsError, NotFound
+from ksserver.services.when import shown
 
 log = logging.getLogger("ksserver.jobs")
 RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -188,10 +189,9 @@ def record(job: Job) -> dict:
     state, message = job.state, job.message
     if not _alive(job):
         state, message = FAILED, f"its process ({job.pid} on {job.node}) is gone"
-    when = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else None  # noqa: E731
     return {"id": job.id, "kind": job.kind, "target": job.target, "state": state, "done": job.done,
             "total": job.total, "percent": round(100 * job.done / job.total) if job.total else (100 if state == DONE else 0),
-            "message": message, "log": job.log.splitlines(), "started": when(job.started), "ended": when(job.ended)}
+            "message": message, "log": job.log.splitlines(), "started": shown(job.started), "ended": shown(job.ended)}
 
 
 def get(session, job_id: int) -> dict:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ksserver.db.models import ApiToken
 from ksserver.errors import KsError, NotFound
 from ksserver.services import validate
+from ksserver.services.when import shown
 
 ROLES = ("read", "admin")
 PREFIX = "ks_"
@@ -52,10 +53,7 @@ def remove_token(session: Session, name: str) -> None:
 
 
 def list_tokens(session: Session) -> list[tuple]:
-    def when(t: datetime | None) -> str | None:
-        return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else None
-
-    return [(t.name, t.role, when(t.created), when(t.last_used))
+    return [(t.name, t.role, shown(t.created), shown(t.last_used))
             for t in session.scalars(select(ApiToken).order_by(ApiToken.name))]
 
 

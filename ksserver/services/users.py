@@ -19,6 +19,7 @@ from ksserver.db.models import User
 from ksserver.errors import KsError, NotFound
 from ksserver.services import validate
 from ksserver.services.tokens import ROLES
+from ksserver.services.when import shown
 
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
@@ -73,10 +74,7 @@ def remove_user(session: Session, name: str) -> None:
 
 
 def list_users(session: Session) -> list[tuple]:
-    def when(t: datetime | None) -> str | None:
-        return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else None
-
-    return [(u.name, u.role, when(u.created), when(u.last_login))
+    return [(u.name, u.role, shown(u.created), shown(u.last_login))
             for u in session.scalars(select(User).order_by(User.name))]
 
 

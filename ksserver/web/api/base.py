@@ -190,6 +190,12 @@ def write(action: Callable, *args, **kwargs) -> dict:
     return {"messages": lines, "warnings": list(warnings)}
 
 
+def params(data: dict) -> dict:
+    """A request's fields as the service functions take the CLI's ``key=value``: text, a
+    boolean as yes or no, an absent field left out."""
+    return {k: ("yes" if v else "no") if isinstance(v, bool) else str(v) for k, v in data.items() if v is not None}
+
+
 def read(action: Callable, *args, **kwargs):
     with transaction() as session:
         return action(session, *args, **kwargs)

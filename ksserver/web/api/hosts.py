@@ -8,7 +8,7 @@ from flask import Response
 
 from ksserver.attrs import Level
 from ksserver.services import attributes, boot, install, inventory, profile, settings, views
-from ksserver.web.api.base import (Done, Paging, Selecting, as_json, blueprint, page_of, page_slice, paged, power,
+from ksserver.web.api.base import (Done, Paging, Selecting, as_json, blueprint, page_of, page_slice, paged, params, power,
                                    read, schema, write)
 
 blp = blueprint("hosts", "Hosts, their interfaces, boot state, install status and attributes")
@@ -71,9 +71,6 @@ class Value(ma.Schema):
     value = S(required=True)
 
 
-def _strs(data: dict) -> dict:
-    return {k: str(v) for k, v in data.items() if v is not None}
-
 
 @blp.get("/hosts")
 @blp.arguments(HostQuery, location="query", as_kwargs=True)
@@ -90,7 +87,7 @@ def list_hosts(select, include, page, per_page):
 @blp.response(201, Done)
 def add_host(data):
     """``add host``: a name ``<appliance>-<rack>-<rank>`` supplies those three."""
-    args = _strs(data)
+    args = params(data)
     return write(inventory.add_host, args.pop("name"), **args)
 
 
@@ -118,7 +115,7 @@ def get_host(name, include):
 def change_host(data, name):
     """``set host cpus|rack|rank|appliance``, the fields given, in one transaction."""
     def change(session):
-        for field, value in _strs(data).items():
+        for field, value in params(data).items():
             inventory.set_host_field(session, [name], field, value)
     return write(change)
 
@@ -135,7 +132,7 @@ def remove_host(name, force):
 @blp.arguments(NewInterface)
 @blp.response(201, Done)
 def add_interface(data, name):
-    args = _strs(data)
+    args = params(data)
     return write(inventory.add_interface, name, args.pop("iface"), **args)
 
 

@@ -7,15 +7,12 @@ from flask import request
 
 from ksserver.errors import KsError
 from ksserver.services import boot, distros, hostfile, inventory, rolls, views
-from ksserver.web.api.base import Done, Paging, blueprint, page_of, page_slice, read, schema, write
+from ksserver.web.api.base import Done, Paging, blueprint, page_of, page_slice, params, read, schema, write
 
 blp = blueprint("inventory", "Appliances, OSes, networks, rolls, bootactions, install trees, host sheets")
 
 S, B = ma.fields.String, ma.fields.Boolean
 
-
-def _strs(data: dict) -> dict:
-    return {k: ("yes" if v else "no") if isinstance(v, bool) else str(v) for k, v in data.items() if v is not None}
 
 
 def _listing(path: str, view: views.View, name: str, rows, doc: str) -> None:
@@ -87,7 +84,7 @@ class SheetQuery(ma.Schema):
 @blp.arguments(NewAppliance)
 @blp.response(201, Done)
 def add_appliance(data):
-    args = _strs(data)
+    args = params(data)
     return write(inventory.add_appliance, args.pop("name"), **args)
 
 
@@ -108,7 +105,7 @@ def add_os(data):
 @blp.arguments(NewNetwork)
 @blp.response(201, Done)
 def add_network(data):
-    args = _strs(data)
+    args = params(data)
     return write(inventory.add_network, args.pop("name"), args.pop("subnet"), args.pop("netmask"), **args)
 
 
