@@ -25,6 +25,11 @@ class Forbidden(KsError):
     """The requester may not see what it asked for (HTTP 403)."""
 
 
+class Unreachable(KsError):
+    """A server ksserver drives (Kea's control socket, Kea's hosts database) does not
+    answer: an inventory change stands, with a warning, and a later ``sync`` applies it."""
+
+
 class Problems(KsError):
     """Several one-line errors at once (``check graph``, a host sheet's every bad line): the
     CLI prints each as its own ``error - …`` line."""

@@ -45,6 +45,8 @@ def _pg_bin(name: str) -> str:
 class PgServer:
     admin_url: str  # psycopg conninfo for CREATE/DROP DATABASE
     sa_base: str  # SQLAlchemy URL without the database name
+    sockdir: str | None = None  # its Unix socket's directory (reachable from any network namespace)
+    port: int | None = None
 
     def sql(self, statement: str) -> None:
         import psycopg
@@ -89,6 +91,8 @@ def pg_server():
         yield PgServer(
             f"postgresql://ksserver@127.0.0.1:{port}/postgres",
             f"postgresql+psycopg://ksserver@127.0.0.1:{port}",
+            str(sock),
+            port,
         )
     finally:
         subprocess.run(prefix + [_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)

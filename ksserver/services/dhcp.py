@@ -9,7 +9,9 @@ the inventory get an answer (discovery opens a pool of its own). The boot file a
 gets depends on what asks (``CLASSES``): iPXE already running is sent to its HTTP script
 (``/install/boot/ipxe``), UEFI firmware and BIOS PXE ROMs get iPXE over TFTP. A candidate
 is checked by the plan first (every conflict named by host) and then by Kea
-(``config-test``); only then applied (``config-set``, ``config-write``).
+(``config-test``); only then applied (``config-set``, ``config-write``). With a hosts
+database (``keahosts``) the reservations are rows there instead, and Kea's configuration
+only names it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import re
 import socket
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,8 +30,8 @@ from sqlalchemy.orm import Session
 from ksserver import outputs
 from ksserver.db import queries
 from ksserver.db.models import Host, Interface, Network
-from ksserver.errors import KsError
-from ksserver.services import bootfiles, selection
+from ksserver.errors import KsError, Unreachable
+from ksserver.services import bootfiles, keahosts, selection
 
 DEFAULT_SOCKET = "/run/kea/kea4-ctrl-socket"  # Debian's kea-dhcp4.conf names this one
 DEFAULT_LEASE = 1200  # the original's default-lease-time
@@ -55,8 +58,10 @@ class Subnet:
     domain: str
 
 
-@dataclass(frozen=True)
-class Reservation:
+class Reservation(NamedTuple):
+    """One interface's reservation (a named tuple: the plan makes one per interface, on
+    every command that changes the inventory)."""
+
     host: str
     device: str
     mac: str
@@ -193,8 +198,9 @@ def control_socket(attrs: dict[str, str]) -> str:
 
 def kea_config(plan: Plan) -> dict:
     """Kea's ``Dhcp4`` configuration for ``plan`` (what ``sync dhcp`` applies)."""
+    hosts_db = keahosts.configured(plan.attrs)
     by_subnet: dict[int, list[dict]] = {}
-    for r in plan.reservations:
+    for r in () if hosts_db else plan.reservations:
         by_subnet.setdefault(r.subnet, []).append({"hw-address": r.mac, "ip-address": r.ip, "hostname": r.host})
     # iPXE and UEFI HTTP boot fetch their script over HTTP, from the private side when there is one
     script = plan.boot_url(next((s for s in plan.subnets if s.name == "private"), plan.subnets[0])) \
@@ -216,7 +222,7 @@ def kea_config(plan: Plan) -> dict:
         "interface": s.device,
         "next-server": s.server,
         "option-data": [{"name": n, "data": v} for n, v in _options(plan, s)],
-        "reservations": by_subnet.get(s.id, []),
+        **({} if hosts_db else {"reservations": by_subnet.get(s.id, [])}),
     } for s in plan.subnets]
     hooks = []
     found = plan.discovering
@@ -241,6 +247,15 @@ def kea_config(plan: Plan) -> dict:
         "subnet4": subnets,
         **({"hooks-libraries": hooks} if hooks else {}),
     }}
+    if hosts_db:
+        # reservations are rows Kea reads as clients ask (keahosts); they are all by MAC,
+        # so Kea asks the database once per packet, not once per kind of identifier
+        config["Dhcp4"]["hosts-database"] = hosts_db.kea()
+        config["Dhcp4"]["host-reservation-identifiers"] = ["hw-address"]
+        # and while one packet waits on the database, other threads answer (bench/netboot.py:
+        # single-threaded, Kea 2.2 began to drop at 1,000 exchanges/s)
+        config["Dhcp4"]["multi-threading"] = {"enable-multi-threading": True, "thread-pool-size": 4,
+                                              "packet-queue-size": 256}
     # what ``held_digest`` reads back: Kea keeps a user context as it was given
     config["Dhcp4"]["user-context"] = {"ksserver-digest": digest(config)}
     return config
@@ -264,10 +279,6 @@ def held_digest(kea: "Kea") -> str | None:
 
 def report_kea(session: Session) -> str:
     return json.dumps(kea_config(plan(session)), indent=2) + "\n"
-
-
-class Unreachable(KsError):
-    """Kea is not listening where it was said to be."""
 
 
 class Kea:

@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-from pathlib import Path
 
-import pytest
 
 from goldens import expect
 from kea import KeaServer
 from kea import ask as _ask
-from netns import Netns
 
 MAC = "52:54:00:00:00:01"
-
-
-@pytest.fixture
-def kea(tmp_path):
-    for tool in ("kea-dhcp4", "busybox", "dhcpd"):
-        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
-            pytest.fail(f"{tool} is not installed (scripts/setup.sh installs it)")
-    with Netns("10.1.1.1/16") as ns:
-        directory = tmp_path / "kea"
-        directory.mkdir()
-        yield ns, KeaServer(ns, directory)
 
 
 def _cluster(ks, server: KeaServer) -> None:
@@ -149,3 +134,12 @@ def test_dhcp_configurations_of_a_small_cluster(ks):
     ks.ok("set", "attr", "Dhcp_UefiLoader", "ipxe.efi")
     expect("netboot/kea-dhcp4.json", ks.ok("report", "host", "dhcp"))
     expect("netboot/dhcpd.conf", ks.ok("report", "host", "dhcpd"))
+
+
+def test_with_a_hosts_database_kea_is_given_no_reservation_but_the_database(ks):
+    """``Dhcp_HostsDatabase``: the reservations are rows there (test_kea_hosts_db.py); Kea's
+    configuration names the database and asks it by MAC only."""
+    ks.ok("add", "host", "compute-0-0")
+    ks.ok("add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")
+    ks.ok("set", "attr", "Dhcp_HostsDatabase", "postgresql://kea:s3cret@db.local:5433/kea?connect_timeout=5")
+    expect("netboot/kea-dhcp4-hostsdb.json", ks.ok("report", "host", "dhcp"))
