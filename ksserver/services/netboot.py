@@ -18,6 +18,8 @@ once that block is there, every command that changes the inventory keeps it curr
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import shutil
 from contextlib import contextmanager
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from ksserver import outputs
 from ksserver.db import queries
 from ksserver.db.models import Host, Interface, Network
-from ksserver.services import bootfiles, dhcp
+from ksserver.services import bootfiles, dhcp, keahosts
 
 #: the first-stage loaders a TFTP root serves, and the Debian package file each comes from
 LOADERS = {
@@ -63,13 +65,25 @@ def _kea(attrs: dict[str, str]) -> dhcp.Kea | None:
 
 def apply_dhcp(session: Session, kea: dhcp.Kea | None = None, *, always: bool = True) -> str | None:
     """Apply the DHCP plan: ``always`` (``sync dhcp``) whatever Kea holds; otherwise only
-    when it differs from what Kea holds. What was done, or ``None`` when nothing was."""
+    what differs from what Kea holds. What was done, or ``None`` when nothing was. With a
+    hosts database, its rows first and Kea's configuration inside the same transaction
+    there, so a configuration Kea refuses leaves the rows as they were."""
     plan = dhcp.plan(session)
     candidate = dhcp.kea_config(plan)
     kea = kea or dhcp.Kea(dhcp.control_socket(plan.attrs))
-    if not always and dhcp.held_digest(kea) == candidate["Dhcp4"]["user-context"]["ksserver-digest"]:
-        return None
-    return dhcp.apply_candidate(plan, candidate, kea)
+    digest = candidate["Dhcp4"]["user-context"]["ksserver-digest"]
+    hosts_db = keahosts.configured(plan.attrs)
+    if hosts_db is None:
+        if not always and dhcp.held_digest(kea) == digest:
+            return None
+        return dhcp.apply_candidate(plan, candidate, kea)
+    with keahosts.opened(hosts_db) as conn:
+        added, changed, removed = keahosts.sync(conn, plan)
+        applied = dhcp.apply_candidate(plan, candidate, kea) \
+            if always or dhcp.held_digest(kea) != digest else None
+    rows = (f"Kea's hosts database {hosts_db.where}: {added} reservation{'' if added == 1 else 's'} added, "
+            f"{changed} changed, {removed} removed\n") if added or changed or removed else ""
+    return (applied or "") + rows or None
 
 
 @contextmanager
@@ -184,6 +198,66 @@ def write_hosts_file(path: Path, block: str) -> bool:
     return True
 
 
+# --- what sync config leaves, stamped --------------------------------------------------------
+
+STAMP = ".ksserver-sync"  # in the TFTP root
+
+
+@functools.cache
+def _renderers() -> bytes:
+    """The text of what renders boot files and the hosts file: a new ksserver renders anew."""
+    from ksserver import templating
+
+    h = hashlib.sha256()
+    for path in (Path(bootfiles.__file__), Path(outputs.__file__), Path(__file__),
+                 Path(templating.__file__).parent / "templates" / "pxe" / "host.j2"):
+        h.update(path.read_bytes())
+    return h.digest()
+
+
+def _stamp(session: Session, root: Path, hosts: Path) -> str:
+    """What ``sync config``'s files depend on and what they are: the inventory's revisions,
+    the renderers, and every file in the directories it writes, and the hosts file, as the
+    file system has them now (name, size, time, inode, mode, owner). The same stamp as the
+    last whole sync left means there is nothing to render: the files are as it wrote them
+    and nothing they are made from has changed since."""
+    state = queries.serving_state(session)
+    h = hashlib.sha256(_renderers())
+    h.update(f"{state.revision} {state.params}\0{root}\0{hosts}\0".encode())
+    for directory in (root / "pxelinux.cfg", root / "grub" / "system", root / "grub"):
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except FileNotFoundError:
+            h.update(b"-\0")
+            continue
+        for e in entries:
+            st = e.stat(follow_symlinks=False)
+            h.update(f"{e.name} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_mode} {st.st_uid} "
+                     f"{st.st_gid}\n".encode())
+    try:
+        st = hosts.stat()
+        h.update(f"{st.st_size} {st.st_mtime_ns} {st.st_ino}".encode())
+    except FileNotFoundError:
+        h.update(b"-")
+    return h.hexdigest()
+
+
+def _stamp_after_commit(session: Session, root: Path, stamp: str) -> None:
+    """Leave ``stamp`` once the transaction commits, never before: a command undone must not
+    leave a stamp of a revision the counter will reach again with other contents."""
+    from sqlalchemy import event
+
+    def leave(_session) -> None:
+        try:
+            tmp = root / f".{STAMP}.tmp"
+            tmp.write_text(stamp + "\n")
+            os.replace(tmp, root / STAMP)
+        except OSError:
+            pass  # the next sync renders everything: slower, never wrong
+
+    event.listen(session, "after_commit", leave, once=True)
+
+
 def sync_config(session: Session) -> list[str]:
     attrs = queries.global_attrs(session)
     out = []
@@ -191,11 +265,21 @@ def sync_config(session: Session) -> list[str]:
     copied, missing = lay_out_tftp(root)
     out.append(f"TFTP root {root}: {copied} loader{'' if copied == 1 else 's'} copied"
                + (f"; missing: {', '.join(missing)}" if missing else ""))
-    written, removed = bootfiles.sync(session, [])
-    out.append(f"boot files: wrote {written}, removed {removed}")
     hosts = Path(attrs.get("hosts_file") or "/etc/hosts")
-    changed = write_hosts_file(hosts, report_host(session))
-    out.append(f"hosts file {hosts}: {'rewritten' if changed else 'unchanged'}")
+    try:
+        left = (root / STAMP).read_text().strip()
+    except OSError:
+        left = None
+    if left is not None and left == _stamp(session, root, hosts):
+        # nothing to render (see _stamp): what a render would report
+        out += ["boot files: wrote 0, removed 0", f"hosts file {hosts}: unchanged"]
+    else:
+        (root / STAMP).unlink(missing_ok=True)
+        written, removed = bootfiles.sync(session, [])
+        out.append(f"boot files: wrote {written}, removed {removed}")
+        changed = write_hosts_file(hosts, report_host(session))
+        out.append(f"hosts file {hosts}: {'rewritten' if changed else 'unchanged'}")
+        _stamp_after_commit(session, root, _stamp(session, root, hosts))
     kea = _kea(attrs)
     if kea is None:
         out.append(f"DHCP: no Kea control socket at {dhcp.control_socket(attrs)} (set Dhcp_ControlSocket); "
@@ -204,4 +288,3 @@ def sync_config(session: Session) -> list[str]:
         done = apply_dhcp(session, kea, always=False)
         out.append(done.strip() if done else f"DHCP: Kea ({kea.path}) already runs this configuration")
     return out
-

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from goldens import expect
 from ksserver.services.netboot import BEGIN, END, LOADERS
 
@@ -76,3 +78,56 @@ def test_a_pxe_file_follows_its_hosts_address(ks, tmp_path):
     assert "token=" in (cfg / "0A01FFC9").read_text()
     assert (tmp_path / "tftp" / "grub" / "system" / "52:54:00:00:00:02").exists()
     assert not (tmp_path / "tftp" / "grub" / "system" / "52:54:00:00:00:01").exists()
+
+
+def test_sync_config_renders_nothing_when_nothing_changed_and_mends_what_was_touched(ks, tmp_path, monkeypatch):
+    """The stamp the last whole sync left (``netboot._stamp``): the same inventory revision
+    and the same files on disk mean nothing to render; any change to either renders all."""
+    from ksserver.services import bootfiles, netboot
+
+    tftp, hosts = tmp_path / "tftp", tmp_path / "hosts"
+    ks.ok("set", "attr", "tftpboot_dir", str(tftp))
+    ks.ok("set", "attr", "hosts_file", str(hosts))
+    for i in range(2):
+        ks.ok("add", "host", f"compute-0-{i}")
+        ks.ok("add", "host", "interface", f"compute-0-{i}", "eth0", f"mac=52:54:00:00:00:0{i}", f"ip=10.1.255.{254 - i}",
+              "subnet=private")
+    ks.ok("set", "host", "boot", "compute-0-0", "compute-0-1", "action=install")
+    assert "boot files: wrote 0, removed 0\n" in ks.ok("sync", "config")  # set host boot wrote them
+    assert (tftp / netboot.STAMP).exists()
+    pxe = tftp / "pxelinux.cfg" / "0A01FFFE"
+    text = pxe.read_text()
+
+    def no_render(*_args, **_kwargs):
+        raise AssertionError("sync config rendered the boot files again")
+
+    with monkeypatch.context() as m:
+        m.setattr(bootfiles, "sync", no_render)
+        m.setattr(netboot, "report_host", no_render)
+        assert ks.ok("sync", "config") == (
+            f"TFTP root {tftp}: 0 loaders copied\n"
+            "boot files: wrote 0, removed 0\n"
+            f"hosts file {hosts}: unchanged\n"
+            "DHCP: no Kea control socket at /run/kea/kea4-ctrl-socket (set Dhcp_ControlSocket); "
+            "`ksserver report host dhcpd` prints the ISC dhcpd form\n")
+        pxe.write_text(text.replace("ks", "KS"))  # a file touched by hand: everything is rendered again
+        with pytest.raises(AssertionError, match="rendered the boot files again"):
+            ks.run("sync", "config")
+    mended = ks.ok("sync", "config")
+    assert "boot files: wrote 1, removed 0\n" in mended and pxe.read_text() == text
+    # an inventory change that wrote no file (by hand in SQL, or another node's): the
+    # revision moved, so the next sync renders what it changed
+    from sqlalchemy import create_engine, text as sql
+
+    engine = create_engine(ks.url)
+    with engine.begin() as conn:
+        conn.execute(sql("UPDATE global_attributes SET value = '10.1.1.2' "
+                         "WHERE name = 'Kickstart_PrivateKickstartHost'"))
+    engine.dispose()
+    assert pxe.read_text() == text
+    assert "boot files: wrote 4, removed 0\n" in ks.ok("sync", "config")
+    assert "10.1.1.2" in pxe.read_text()
+    # a sync that fails (Kea said to be there and absent) leaves no stamp: the next renders
+    ks.ok("set", "attr", "Dhcp_ControlSocket", str(tmp_path / "no-kea.sock"))
+    ks.fails("sync", "config")
+    assert not (tftp / netboot.STAMP).exists()
