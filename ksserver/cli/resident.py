@@ -135,7 +135,10 @@ def serve(home: str) -> None:
     os.ftruncate(lock, 0)
     os.write(lock, f"{os.getpid()}\n".encode())
     _preload()
+    import gc
     import time
+
+    gc.freeze()  # what every child inherits is never garbage: see cli._call
 
     identity = _identity()
     stamps = _stamps()
