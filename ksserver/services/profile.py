@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from sqlalchemy.orm import Session
 
@@ -188,12 +189,23 @@ def is_secret(attr: str) -> bool:
     return any(word in low for word in SECRET_NAME)
 
 
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
+
+
+def shown_to_reader(attr: str, value: str | None) -> str:
+    """An attribute's value as a read-only viewer sees it: masked whole when its name says
+    secret, and a password inside a URL masked whatever the name (``Dhcp_HostsDatabase``)."""
+    if value is None:
+        return ""
+    if is_secret(attr):
+        return MASK
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", value)
+
+
 def host_kickstart(session: Session, host: str, reveal: bool) -> str:
     """One host's kickstart, as ``list host profile``; without ``reveal`` every value of an
     attribute whose name says it is secret (a password hash, a token, a key) and the
     argument of each ``rootpw`` or ``--password``/``--iscrypted`` is masked."""
-    import re
-
     rec = selection.one_host(session, host)
     text = render_host_kickstart(session, rec)
     if reveal:

@@ -91,7 +91,7 @@ def headers(resp: Response) -> Response:
 @bp.app_context_processor
 def context():
     return {"user": g.get("user"), "role": g.get("role"), "csrf": session.get("csrf", ""),
-            "is_secret": profile.is_secret}
+            "shown_to_reader": profile.shown_to_reader}
 
 
 def admin(view):
@@ -228,7 +228,7 @@ def explain(name):
         error = None
     except KsError as err:
         rows, error = [], err.message
-    return render_template("_explain.html", attr=attr, rows=rows, error=error, host=name)
+    return render_template("_explain.html", attr=attr, rows=rows, error=error, host=name, masked=g.role != "admin")
 
 
 @bp.post("/hosts/<name>/attr")

@@ -85,6 +85,16 @@ def test_a_read_user_sees_but_cannot_change_and_secrets_are_masked(api, monkeypa
     root_hash = next(line for line in kickstart.splitlines() if line.startswith("rootpw")).split()[-1]
     assert root_hash not in page and "Secrets are masked for read-only users." in page
     assert 'id="set-attr"' not in page  # no form to change anything
+    # a value whose name says secret, and a password inside a URL whatever the name: masked
+    # on the host's page and in the explain view
+    api.ks.ok("set", "attr", "Dhcp_HostsDatabase", "postgresql://kea:s3cret-pw@db.local/kea")
+    api.ks.ok("set", "host", "attr", "compute-0-0", "bmc_password", "hunter22")
+    page = c.get("/hosts/compute-0-0").get_data(as_text=True)
+    assert "postgresql://kea:********@db.local/kea" in page
+    for attr in ("Dhcp_HostsDatabase", "bmc_password"):
+        explain = c.get(f"/hosts/compute-0-0/explain?attr={attr}").get_data(as_text=True)
+        assert "s3cret-pw" not in page + explain and "hunter22" not in page + explain
+        assert "********" in explain
     token = _csrf(page)
     r = c.post("/hosts/compute-0-0/attr", data={"attr": "x_a", "value": "1", "csrf": token})
     assert r.status_code == 403
