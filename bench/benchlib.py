@@ -40,10 +40,11 @@ class QueryCounter:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
+def throwaway_postgres(unix: bool = False) -> Iterator[str]:
     """A PostgreSQL server of its own (Debian's postgresql binaries, a temporary data
     directory, loopback only, durability off as in the tests); yields the SQLAlchemy URL of
-    an empty database, and stops the server and removes its files afterwards."""
+    an empty database (``unix``: by its Unix socket, which a network namespace reaches too),
+    and stops the server and removes its files afterwards."""
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not binaries:
         raise SystemExit("PostgreSQL is not installed (Debian package postgresql)")
@@ -69,7 +70,8 @@ def throwaway_postgres() -> Iterator[str]:
     try:
         subprocess.run(prefix + [str(bindir / "createdb"), "-h", str(sock), "-p", str(port), "-U", "ksserver",
                                  "bench"], check=True, capture_output=True)
-        yield f"postgresql+psycopg://ksserver@127.0.0.1:{port}/bench"
+        yield (f"postgresql+psycopg://ksserver@/bench?host={sock}&port={port}" if unix
+               else f"postgresql+psycopg://ksserver@127.0.0.1:{port}/bench")
     finally:
         subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)
