@@ -6,8 +6,11 @@ are in the test's directory; ksserver's ``sync dhcp`` then gives it its real one
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 from waiting import wait_until
@@ -68,3 +71,26 @@ def ask(ns, tmp_path: Path, mac: str, *options: str, vendor: str | None = None) 
     if done.returncode != 0:
         return None
     return dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+
+
+_made = itertools.count()
+
+
+@contextmanager
+def hosts_database(pg_server):
+    """A fresh database of the suite's PostgreSQL with Kea's schema, made by ``kea-admin
+    db-init pgsql`` as a site makes it; yields its URL (by the Unix socket, which Kea in a
+    test's network namespace reaches too), and drops it afterwards."""
+    if not pg_server.sockdir:
+        raise AssertionError("Kea in the test's namespace reaches PostgreSQL by its Unix socket: the suite's own "
+                             "server has one (KSSERVER_TEST_PG_URL gives none)")
+    name = f"kea_hosts_{os.getpid()}_{next(_made)}"
+    pg_server.sql(f"DROP DATABASE IF EXISTS {name}")
+    pg_server.sql(f"CREATE DATABASE {name}")
+    try:
+        made = subprocess.run(["kea-admin", "db-init", "pgsql", "-u", "ksserver", "-n", name, "-h", pg_server.sockdir,
+                               "-P", str(pg_server.port)], capture_output=True, text=True)
+        assert made.returncode == 0, made.stdout + made.stderr
+        yield f"postgresql://ksserver@/{name}?host={pg_server.sockdir}&port={pg_server.port}"
+    finally:
+        pg_server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

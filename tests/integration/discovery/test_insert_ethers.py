@@ -4,6 +4,7 @@ reservation; the session's JSON lines say so; the kickstart it fetches marks it 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from insert_ethers import Session
-from kea import KeaServer, ask
+from kea import KeaServer, ask, hosts_database
 from netns import Netns
 from waiting import wait_until
 
@@ -20,13 +21,19 @@ EXE = str(Path(sys.executable).with_name("ksserver"))
 UNKNOWN = "52:54:00:aa:00:01"
 
 
-@pytest.fixture
-def kea(ks, tmp_path):
-    with Netns("10.1.1.1/16") as ns:
+@pytest.fixture(params=["file", "hosts-database"])
+def kea(ks, tmp_path, request):
+    """Kea with the reservations in its configuration, or in its hosts database (then a
+    machine found is a row Kea reads at its next request)."""
+    with contextlib.ExitStack() as stack:
+        ns = stack.enter_context(Netns("10.1.1.1/16"))
         (tmp_path / "kea").mkdir()
         server = KeaServer(ns, tmp_path / "kea")
         for name, value in server.attrs().items():
             ks.ok("set", "attr", name, value)
+        if request.param == "hosts-database":
+            ks.ok("set", "attr", "Dhcp_HostsDatabase",
+                  stack.enter_context(hosts_database(request.getfixturevalue("pg_server"))))
         ks.ok("set", "attr", "Discovery_Socket", str(tmp_path / "run" / "discovery.sock"))
         yield ns, server
 

@@ -5,34 +5,22 @@ by ``kea-admin db-init pgsql`` as a site makes it), and busybox's ``udhcpc`` ask
 
 from __future__ import annotations
 
-import itertools
 import json
-import subprocess
 
 import psycopg
 import pytest
 
 from kea import ask as _ask
+from kea import hosts_database
 
 MAC = "52:54:00:00:00:01"
-_made = itertools.count()
 
 
 @pytest.fixture
 def hosts_db(pg_server):
-    """A fresh database with Kea's schema; (its URL for the attribute, a psycopg conninfo)."""
-    if not pg_server.sockdir:
-        pytest.fail("Kea in the test's namespace reaches PostgreSQL by its Unix socket: the suite's own "
-                    "server has one (KSSERVER_TEST_PG_URL gives none)")
-    name = f"kea_hosts_{next(_made)}"
-    pg_server.sql(f"DROP DATABASE IF EXISTS {name}")
-    pg_server.sql(f"CREATE DATABASE {name}")
-    made = subprocess.run(["kea-admin", "db-init", "pgsql", "-u", "ksserver", "-n", name, "-h", pg_server.sockdir,
-                           "-P", str(pg_server.port)], capture_output=True, text=True)
-    assert made.returncode == 0, made.stdout + made.stderr
-    url = f"postgresql://ksserver@/{name}?host={pg_server.sockdir}&port={pg_server.port}"
-    yield url, url
-    pg_server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    """(its URL for the attribute, a psycopg conninfo): the same string."""
+    with hosts_database(pg_server) as url:
+        yield url, url
 
 
 def _rows(conninfo: str) -> list[tuple]:
