@@ -5,7 +5,7 @@ Rule: with ``Dhcp_HostsDatabase`` set (a PostgreSQL URL), Kea's configuration ca
 reservation: it names the database, and Kea looks each client up there when it asks (Kea
 2.2 keeps no cache of hosts). A change of reservations is then a few rows in one transaction
 and no Kea command at all, where the configuration file costs a ``config-test`` and a
-``config-set`` of every reservation (about 0.6 s at 10,000 hosts). Only the rows ksserver
+``config-set`` of every reservation (0.6 to 1.2 s at 10,000 hosts, bench/netboot.py). Only the rows ksserver
 wrote (``MARK`` in their ``user_context``) are changed or removed; a site's own reservation
 stays, and one that holds a MAC or an address ksserver needs is named in the error.
 """
@@ -23,6 +23,7 @@ from ksserver.errors import KsError, Unreachable
 ATTR = "Dhcp_HostsDatabase"
 MARK = json.dumps({"ksserver": True})  # the user_context of the rows ksserver owns
 HW_ADDRESS = 0  # Kea's host_identifier_type for a MAC
+LOCK = 0x6B73_6B65_6168  # ksserver's advisory lock on Kea's database ("kskeah")
 _ALLOWED = {"user", "password", "host", "port", "dbname", "connect_timeout"}
 _PLAIN = re.compile(r"[^\s'\"\\=]{1,255}\Z")  # what Kea puts in libpq's conninfo unquoted
 
@@ -118,6 +119,9 @@ def sync(conn, plan) -> tuple[int, int, int]:
     """Make ksserver's rows the plan's reservations: (added, changed, removed). Rows are read
     as text (PostgreSQL spells each MAC and address), so comparing 10,000 of them with the
     plan converts nothing in Python; only what is written is converted."""
+    # one writer at a time (several web nodes may apply DHCP at once): the second reads
+    # what the first committed, instead of both adding the same row
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
     want = {(r.subnet, r.mac.replace(":", "")): r for r in plan.reservations}
     have: dict[tuple[int, str], tuple[int, str | None, str | None]] = {}
     foreign = []

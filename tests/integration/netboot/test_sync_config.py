@@ -11,6 +11,15 @@ from goldens import expect
 from ksserver.services.netboot import BEGIN, END, LOADERS
 
 
+def _nothing_to_do(tftp, hosts) -> str:
+    """What sync config says when everything is as it should be (and no Kea is set)."""
+    return (f"TFTP root {tftp}: 0 loaders copied\n"
+            "boot files: wrote 0, removed 0\n"
+            f"hosts file {hosts}: unchanged\n"
+            "DHCP: no Kea control socket at /run/kea/kea4-ctrl-socket (set Dhcp_ControlSocket); "
+            "`ksserver report host dhcpd` prints the ISC dhcpd form\n")
+
+
 def test_sync_config_lays_out_everything_and_keeps_the_sites_own_lines(ks, tmp_path):
     tftp, hosts = tmp_path / "tftp", tmp_path / "hosts"
     ks.ok("set", "attr", "tftpboot_dir", str(tftp))
@@ -44,12 +53,7 @@ def test_sync_config_lays_out_everything_and_keeps_the_sites_own_lines(ks, tmp_p
     ks.ok("remove", "host", "compute-0-1")
     assert "compute-0-1" not in hosts.read_text()  # the command itself kept the block current
     ks.ok("remove", "attr", "Dhcp_ControlSocket")
-    assert ks.ok("sync", "config") == (
-        f"TFTP root {tftp}: 0 loaders copied\n"
-        "boot files: wrote 0, removed 0\n"
-        f"hosts file {hosts}: unchanged\n"
-        "DHCP: no Kea control socket at /run/kea/kea4-ctrl-socket (set Dhcp_ControlSocket); "
-        "`ksserver report host dhcpd` prints the ISC dhcpd form\n")
+    assert ks.ok("sync", "config") == _nothing_to_do(tftp, hosts)
     text = hosts.read_text()
     assert text.startswith("127.0.1.1\tfrontend-site-alias\n10.9.9.9\tnas # the site's own\n" + BEGIN + "\n")
     assert text.endswith(END + "\n10.9.9.10\tbackup\n") and "compute-0-1" not in text
@@ -104,12 +108,7 @@ def test_sync_config_renders_nothing_when_nothing_changed_and_mends_what_was_tou
     with monkeypatch.context() as m:
         m.setattr(bootfiles, "sync", no_render)
         m.setattr(netboot, "report_host", no_render)
-        assert ks.ok("sync", "config") == (
-            f"TFTP root {tftp}: 0 loaders copied\n"
-            "boot files: wrote 0, removed 0\n"
-            f"hosts file {hosts}: unchanged\n"
-            "DHCP: no Kea control socket at /run/kea/kea4-ctrl-socket (set Dhcp_ControlSocket); "
-            "`ksserver report host dhcpd` prints the ISC dhcpd form\n")
+        assert ks.ok("sync", "config") == _nothing_to_do(tftp, hosts)
         pxe.write_text(text.replace("ks", "KS"))  # a file touched by hand: everything is rendered again
         with pytest.raises(AssertionError, match="rendered the boot files again"):
             ks.run("sync", "config")
