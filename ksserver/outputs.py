@@ -165,3 +165,35 @@ def check_setting(name: str, value: str) -> str:
     if opens_section(value):
         raise KsError(f'value of attribute "{name}" has a line starting with "%", which could end a kickstart section')
     return value
+
+
+# --- what a read-only viewer sees (the console's read users, the API's read tokens) ----------
+
+#: what a word of an attribute's name ends with when its value is a secret
+SECRET_NAME = ("password", "passwd", "passphrase", "secret", "token", "key", "pw", "hash", "crypt", "credential")
+MASK = "********"
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # Kickstart_PrivateRootPassword: 4 words
+
+
+def is_secret(attr: str) -> bool:
+    """Whether an attribute's name says its value is secret: a word of it (split at ``_``,
+    ``-``, ``.`` and case) ends with one of ``SECRET_NAME`` (``rootpw``, ``ssh_keys``,
+    ``Kickstart_PrivateRootPassword``), not merely holds one (``Kickstart_Keyboard``)."""
+    for word in _WORDS.findall(attr):
+        low = word.lower().removesuffix("s")
+        if low.endswith(SECRET_NAME):
+            return True
+    return False
+
+
+def shown_to_reader(attr: str, value: str | None) -> str | None:
+    """An attribute's value as a read-only viewer sees it: masked whole when its name says
+    secret, and a password inside a URL masked whatever the name (``Dhcp_HostsDatabase``)."""
+    if value is None:
+        return None
+    if is_secret(attr):
+        return MASK
+    if "://" not in value:
+        return value
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", value)

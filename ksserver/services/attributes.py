@@ -194,10 +194,17 @@ def _bulk(session: Session, records: Sequence[HostRecord], everything: bool):
 
 
 def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything: bool = False,
-                  make=Resolved) -> dict[int, dict[str, Resolved]]:
+                  make=Resolved, shown=None) -> dict[int, dict[str, Resolved]]:
     """Every host's resolved attributes in a fixed number of queries, whatever the number
-    of hosts; ``make(value, level)`` is what each resolved value is made as (``Resolved``)."""
+    of hosts; ``make(value, level)`` is what each resolved value is made as (``Resolved``);
+    ``shown(name, value)``, what each value set at a level is shown as (a read-only
+    viewer's, ``outputs.shown_to_reader``), applied to the levels before the fold: once
+    per value set, not once per host that inherits it. Intrinsic values are ksserver's
+    own (names, addresses, MACs) and go as they are."""
     glob, os_map, app_map, host_map, private = _bulk(session, records, everything)
+    if shown is not None:
+        glob = _shown(glob, shown)
+        os_map, app_map, host_map = ({k: _shown(v, shown) for k, v in m.items()} for m in (os_map, app_map, host_map))
     resolver = BulkResolver(glob, make)
     out = {}
     for rec in records:
@@ -206,6 +213,10 @@ def resolve_hosts(session: Session, records: Sequence[HostRecord], *, everything
         )
         out[rec.id] = resolver.host(_intrinsic(rec, private), shared, _host_layer(rec, host_map))
     return out
+
+
+def _shown(layer: dict[str, str], shown) -> dict[str, str]:
+    return {k: shown(k, v) for k, v in layer.items()}
 
 
 def resolved_values(session: Session, host_ids: Sequence[int]) -> dict[int, dict[str, str]]:

@@ -8,6 +8,7 @@ import re
 from sqlalchemy.orm import Session
 
 from ksserver import config
+from ksserver.outputs import MASK, is_secret
 from ksserver.attrs import defaults
 from ksserver.db import queries
 from ksserver.db.queries import HostRecord
@@ -177,29 +178,6 @@ def svg(session: Session, appliance: str | None) -> str:
     from ksserver.graph import to_svg
 
     return to_svg(dot(session, appliance))
-
-
-#: attribute names whose values a read-only viewer never sees in a kickstart
-SECRET_NAME = ("password", "passwd", "secret", "token", "key", "pw", "hash", "crypt")
-MASK = "********"
-
-
-def is_secret(attr: str) -> bool:
-    low = attr.lower()
-    return any(word in low for word in SECRET_NAME)
-
-
-_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
-
-
-def shown_to_reader(attr: str, value: str | None) -> str:
-    """An attribute's value as a read-only viewer sees it: masked whole when its name says
-    secret, and a password inside a URL masked whatever the name (``Dhcp_HostsDatabase``)."""
-    if value is None:
-        return ""
-    if is_secret(attr):
-        return MASK
-    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", value)
 
 
 def host_kickstart(session: Session, host: str, reveal: bool) -> str:

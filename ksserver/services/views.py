@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from ksserver import outputs
 from ksserver.table import json_key, table_records
 
 
@@ -79,11 +80,11 @@ MAX_PAGE = 1000
 
 
 def hosts(session: Session, selectors: Sequence[str], *, offset: int = 0, limit: int = 100,
-          interfaces: bool = True, attrs: bool = False) -> tuple[int, list[dict]]:
+          interfaces: bool = True, attrs: bool = False, reader: bool = False) -> tuple[int, list[dict]]:
     """(how many hosts the selectors name, the records of ``limit`` of them from ``offset``):
     each ``list host``'s record with its ``interfaces`` (``list host interface``'s records
     without the host) and, with ``attrs``, its resolved attributes as ``{name: {value,
-    source}}`` (``list host attr``). Statements: the selection, one for the interfaces, the
+    source}}`` (``list host attr``), as a read-only viewer sees them when ``reader``. Statements: the selection, one for the interfaces, the
     attribute levels' few — the same for a page of 10 or of 1,000."""
     from ksserver.services import attributes, inventory, selection
 
@@ -100,7 +101,8 @@ def hosts(session: Session, selectors: Sequence[str], *, offset: int = 0, limit:
     if attrs and page:
         # the records made by the fold itself: a value of the global, OS or appliance level is
         # made once for every host that shares it, and each host's attributes are only sorted
-        resolved = attributes.resolve_hosts(session, page, everything=every, make=_attr_record)
+        resolved = attributes.resolve_hosts(session, page, everything=every, make=_attr_record,
+                                            shown=outputs.shown_to_reader if reader else None)
         for item, rec in zip(out, page):
             item["attrs"] = dict(sorted(resolved[rec.id].items()))
     return total, out

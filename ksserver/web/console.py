@@ -23,6 +23,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
 
 from flask.sessions import SecureCookieSessionInterface
 
+from ksserver import outputs
 from ksserver.attrs import Level
 from ksserver.errors import KsError
 from ksserver.services import (attributes, boot, discovery, install, jobs, profile, settings, transaction, users, views,
@@ -91,7 +92,7 @@ def headers(resp: Response) -> Response:
 @bp.app_context_processor
 def context():
     return {"user": g.get("user"), "role": g.get("role"), "csrf": session.get("csrf", ""),
-            "shown_to_reader": profile.shown_to_reader}
+            "shown_to_reader": outputs.shown_to_reader}
 
 
 def admin(view):

@@ -14,6 +14,7 @@ from flask_smorest import Api as _Api
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
+from ksserver import outputs
 from ksserver.errors import Forbidden, KsError, NotFound, Problems
 from ksserver.services import transaction, users, views, work
 from ksserver.services import tokens as token_service
@@ -74,6 +75,21 @@ def ks_error(err: KsError) -> Response:
         return _error(400, err.lines[0] if err.lines else err.message, errors=err.lines)
     code = 404 if isinstance(err, NotFound) else 403 if isinstance(err, Forbidden) else 400
     return _error(code, err.message)
+
+
+def is_reader() -> bool:
+    """Whether this request's token is read-only: it sees no secret
+    (``outputs.shown_to_reader``), as a read user of the console does."""
+    return g.get("api_role") != "admin"
+
+
+def for_reader(records: list[dict], name: str = "attr") -> list[dict]:
+    """Attribute records (``value`` named by ``records[i][name]``) as this request's token
+    may see them."""
+    if is_reader():
+        for rec in records:
+            rec["value"] = outputs.shown_to_reader(rec[name], rec["value"])
+    return records
 
 
 def authenticate() -> Response | None:

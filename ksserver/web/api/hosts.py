@@ -6,10 +6,11 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response
 
+from ksserver import outputs
 from ksserver.attrs import Level
 from ksserver.services import attributes, boot, install, inventory, profile, settings, views
-from ksserver.web.api.base import (Done, Paging, Selecting, as_json, blueprint, page_of, page_slice, paged, params, power,
-                                   read, schema, write)
+from ksserver.web.api.base import (Done, Paging, Selecting, as_json, blueprint, for_reader, is_reader, page_of, page_slice,
+                                   paged, params, power, read, schema, write)
 
 blp = blueprint("hosts", "Hosts, their interfaces, boot state, install status and attributes")
 
@@ -78,7 +79,8 @@ class Value(ma.Schema):
 def list_hosts(select, include, page, per_page):
     """Hosts (``list host``), each with its interfaces; ``include=attrs`` adds its resolved
     attributes (``list host attr``) in the same response. Paged: ``per_page`` at most 1,000."""
-    total, items = read(views.hosts, select, offset=(page - 1) * per_page, limit=per_page, attrs=include == "attrs")
+    total, items = read(views.hosts, select, offset=(page - 1) * per_page, limit=per_page, attrs=include == "attrs",
+                        reader=is_reader())
     return paged(total, items, page, per_page)
 
 
@@ -101,7 +103,7 @@ def get_host(name, include):
         from ksserver.services import selection
 
         rec = selection.one_host(session, name)
-        items = views.hosts(session, [rec.name], attrs=include == "attrs")[1]
+        items = views.hosts(session, [rec.name], attrs=include == "attrs", reader=is_reader())[1]
         if not items:
             raise NotFound(f'cannot resolve host "{name}"')
         return items[0]
@@ -171,9 +173,7 @@ def events(name, per_page):
 def kickstart(name):
     """The kickstart its installer gets (``list host profile``); a read-only token sees its
     secrets (password hashes, tokens, keys) masked."""
-    from flask import g
-
-    text = read(profile.host_kickstart, name, reveal=g.api_role == "admin")
+    text = read(profile.host_kickstart, name, reveal=not is_reader())
     return Response(text, mimetype="text/plain")
 
 
@@ -183,14 +183,15 @@ def kickstart(name):
 @blp.response(200, HostAttr(many=True))
 def host_attrs(name):
     """Every resolved attribute of the host with its source (``list host attr``)."""
-    return as_json(views.HOST_ATTR.records(read(attributes.list_host_attrs, [name])))
+    return as_json(for_reader(views.HOST_ATTR.records(read(attributes.list_host_attrs, [name]))))
 
 
 @blp.get("/hosts/<string:name>/attrs/<string:attr>/explain")
 @blp.response(200, Explain(many=True))
 def explain(name, attr):
     """Every level's value of one attribute for the host, the winner marked ``*``."""
-    return views.EXPLAIN.records(read(attributes.explain_host_attr, name, attr))
+    return [rec if not is_reader() else {**rec, "value": outputs.shown_to_reader(attr, rec["value"])}
+            for rec in views.EXPLAIN.records(read(attributes.explain_host_attr, name, attr))]
 
 
 _LEVELS = {"host": (Level.HOST, "hosts"), "appliance": (Level.APPLIANCE, "appliances"), "os": (Level.OS, "oses")}
@@ -214,7 +215,7 @@ def _level_routes(level_name: str) -> None:
     blp.delete(path)(blp.response(200, Done)(delete))
     if level is not Level.HOST:
         def get(owner):
-            return views.GLOBAL_ATTR.records([r[1:] for r in read(attributes.list_level, level, [owner])])
+            return for_reader(views.GLOBAL_ATTR.records([r[1:] for r in read(attributes.list_level, level, [owner])]))
 
         get.__doc__ = f"The attributes set at the {level_name} level for one {level_name}."
         get.__name__ = f"list_{level_name}_attrs"
@@ -229,7 +230,7 @@ for _level in _LEVELS:
 @blp.response(200, LevelAttr(many=True))
 def global_attrs():
     """The attributes set at the global level (``list attr``)."""
-    return views.GLOBAL_ATTR.records([r[1:] for r in read(attributes.list_level, Level.GLOBAL, [])])
+    return for_reader(views.GLOBAL_ATTR.records([r[1:] for r in read(attributes.list_level, Level.GLOBAL, [])]))
 
 
 @blp.put("/attrs/<string:attr>")

@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import event
 
+from ksserver.outputs import MASK, shown_to_reader
 from ksserver.db.session import engine
 
 
@@ -80,10 +81,15 @@ def test_hosts_are_paged_with_links_and_the_same_records_as_the_cli(api):
 def test_include_attrs_gives_each_hosts_resolved_attributes_with_their_source(api):
     _hosts(api.ks, 3)
     api.ks.ok("set", "host", "attr", "compute-0-1", "x_site", "rack-a")
-    items = api.get("/api/v1/hosts?select=compute&include=attrs").json["items"]
+    items = api.get("/api/v1/hosts?select=compute&include=attrs", role="admin").json["items"]
     cli = json.loads(api.ks.ok("list", "host", "attr", "compute", "--json"))
     assert [(h["host"], k, v["value"], v["source"]) for h in items for k, v in h["attrs"].items()] == [
         (r["host"], r["attr"], r["value"], r["source"]) for r in cli]
+    # a read token: the same, its secrets masked (the root password's hash among them)
+    read = api.get("/api/v1/hosts?select=compute&include=attrs").json["items"]
+    assert [(h["host"], k, v["value"], v["source"]) for h in read for k, v in h["attrs"].items()] == [
+        (r["host"], r["attr"], shown_to_reader(r["attr"], r["value"]), r["source"]) for r in cli]
+    assert read[0]["attrs"]["Kickstart_PrivateSHARootPassword"]["value"] == MASK
     assert items[1]["attrs"]["x_site"] == {"value": "rack-a", "source": "H"}
     assert items[1]["attrs"]["hostname"] == {"value": "compute-0-1", "source": "I"}
     assert "attrs" not in api.get("/api/v1/hosts?select=compute").json["items"][0]
@@ -145,16 +151,20 @@ def test_attributes_set_explained_and_removed_round_trip_with_the_cli(api):
     _hosts(api.ks, 1)
     r = api.send("PUT", "/api/v1/appliances/compute/attrs/x_queue", json={"value": "batch"})
     assert r.status_code == 200
-    assert api.ks.ok("list", "appliance", "attr", "compute", "--json") == api.ks.ok(
-        "list", "appliance", "attr", "compute", "--json")
+    assert api.get("/api/v1/appliances/compute/attrs", role="admin").json == [
+        {"attr": r["attr"], "value": r["value"]}
+        for r in json.loads(api.ks.ok("list", "appliance", "attr", "compute", "--json"))]
     assert {"attr": "x_queue", "value": "batch"} in api.get("/api/v1/appliances/compute/attrs").json
     api.ks.ok("set", "host", "attr", "compute-0-0", "x_queue", "fast")
     explain = api.get("/api/v1/hosts/compute-0-0/attrs/x_queue/explain").json
     assert explain == json.loads(api.ks.ok("explain", "host", "attr", "compute-0-0", "x_queue", "--json"))
     assert [(e["level"], e["value"], e["winner"]) for e in explain[:2]] == [("host", "fast", "*"),
                                                                          ("appliance", "batch", None)]
-    assert api.get("/api/v1/hosts/compute-0-0/attrs").json == json.loads(
+    assert api.get("/api/v1/hosts/compute-0-0/attrs", role="admin").json == json.loads(
         api.ks.ok("list", "host", "attr", "compute-0-0", "--json"))
+    assert api.get("/api/v1/hosts/compute-0-0/attrs").json == [
+        {**r, "value": shown_to_reader(r["attr"], r["value"])}
+        for r in json.loads(api.ks.ok("list", "host", "attr", "compute-0-0", "--json"))]
     assert api.send("DELETE", "/api/v1/hosts/compute-0-0/attrs/x_queue").status_code == 200
     assert api.ks.ok("list", "host", "attr", "compute-0-0", "attr=x_queue") .split()[-2:] == ["batch", "A"]
     r = api.send("PUT", "/api/v1/attrs/Kickstart_PrivateKickstartHost", json={"value": "10.1.1.1\nrootpw x"})
@@ -174,6 +184,28 @@ def test_a_read_token_sees_the_kickstart_with_its_secrets_masked(api):
     root = next(line for line in full.get_data(as_text=True).splitlines() if line.startswith("rootpw"))
     assert root.split()[-1] not in masked
     assert next(line for line in masked.splitlines() if line.startswith("rootpw")).endswith("********")
+
+
+def test_a_read_token_sees_no_secret_in_any_attribute_listing(api):
+    """What a read-only console user is not shown, a read token is not sent either: values
+    whose name says secret, and a URL's password (``outputs.shown_to_reader``)."""
+    _hosts(api.ks, 1)
+    secrets = {"hunter22-bmc", "s3cret-db-pw", "appliance-key-99", "global-token-77"}
+    api.ks.ok("set", "host", "attr", "compute-0-0", "bmc_password", "hunter22-bmc")
+    api.ks.ok("set", "attr", "Dhcp_HostsDatabase", "postgresql://kea:s3cret-db-pw@db.local/kea")
+    api.ks.ok("set", "appliance", "attr", "compute", "ssh_key", "appliance-key-99")
+    api.ks.ok("set", "os", "attr", "linux", "api_token", "global-token-77")
+    paths = ["/api/v1/hosts?include=attrs", "/api/v1/hosts/compute-0-0?include=attrs", "/api/v1/hosts/compute-0-0/attrs",
+             "/api/v1/attrs", "/api/v1/appliances/compute/attrs", "/api/v1/oses/linux/attrs",
+             *(f"/api/v1/hosts/compute-0-0/attrs/{a}/explain"
+               for a in ("bmc_password", "Dhcp_HostsDatabase", "ssh_key", "api_token"))]
+    for path in paths:
+        admin, read = api.get(path, role="admin"), api.get(path)
+        assert admin.status_code == read.status_code == 200, path
+        assert any(secret in admin.get_data(as_text=True) for secret in secrets), path
+        assert not any(secret in read.get_data(as_text=True) for secret in secrets), path
+        assert MASK in read.get_data(as_text=True), path
+    assert "postgresql://kea:********@db.local/kea" in api.get("/api/v1/attrs").get_data(as_text=True)
 
 
 def test_every_listing_is_the_clis(api):

@@ -1,11 +1,11 @@
-"""What a read-only viewer of the console sees of an attribute's value (``profile.shown_to_reader``)."""
+"""What a read-only viewer of the console sees of an attribute's value (``outputs.shown_to_reader``)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ksserver.services.profile import MASK, shown_to_reader
+from ksserver.outputs import MASK, shown_to_reader
 
 
 def test_a_secret_name_masks_the_whole_value_and_a_url_hides_only_its_password():
@@ -15,7 +15,7 @@ def test_a_secret_name_masks_the_whole_value_and_a_url_hides_only_its_password()
     assert shown_to_reader("Dhcp_HostsDatabase", "postgresql://kea@/kea?host=/run/postgresql") == (
         "postgresql://kea@/kea?host=/run/postgresql")  # no password: nothing to hide
     assert shown_to_reader("Kickstart_PublicHostname", "frontend.local") == "frontend.local"
-    assert shown_to_reader("x", None) == ""
+    assert shown_to_reader("x", None) is None
 
 
 # what `set attr` lets a value hold (no control character), and no separator of a URL
@@ -27,3 +27,14 @@ _word = st.text(st.characters(blacklist_characters="@/:\n\r\t ", blacklist_categ
 def test_no_password_in_a_url_reaches_a_reader(user, password, host):
     shown = shown_to_reader("Some_Url", f"https://{user}:{password}@{host}/path")
     assert shown == f"https://{user}:{MASK}@{host}/path"
+
+
+def test_a_name_is_secret_by_its_words_not_its_letters():
+    from ksserver.outputs import is_secret
+
+    for name in ("Kickstart_PrivateRootPassword", "rootpw", "ssh_keys", "bmc_password", "API_TOKEN", "ipmi-secret",
+                 "Kickstart_PrivatePortableRootPassword", "grub_passwd", "luks.passphrase", "md5hash"):
+        assert is_secret(name), name
+    for name in ("Kickstart_Keyboard", "Kickstart_PublicHostname", "Dhcp_HostsDatabase", "keyboard", "Kickstart_Lang",
+                 "x_queue", "ssh_port"):
+        assert not is_secret(name), name
