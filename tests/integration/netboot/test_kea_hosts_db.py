@@ -117,3 +117,38 @@ def test_the_database_kea_cannot_use_is_refused_in_one_line(ks, kea, hosts_db, t
     assert "no hosts table: create Kea's schema there first (kea-admin db-init pgsql)" in ks.fails(
         "set", "attr", "Dhcp_HostsDatabase", bare)
     assert "Dhcp_HostsDatabase" not in ks.ok("list", "attr")
+
+
+def test_two_writers_take_turns_on_kea_s_hosts_database(ks, kea, hosts_db):
+    """Several web nodes may apply DHCP at once: a command waits for the writer before it
+    (the advisory lock), then reads what that one committed."""
+    import threading
+
+    from ksserver.services import keahosts
+    from waiting import wait_until
+
+    _ns, server = kea
+    url, conninfo = hosts_db
+    for name, value in server.attrs().items():
+        ks.ok("set", "attr", name, value)
+    ks.ok("set", "attr", "Dhcp_HostsDatabase", url)
+    ks.ok("add", "host", "compute-0-0")
+    done = []
+    with psycopg.connect(conninfo) as other:  # another node, in the middle of its own apply
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (keahosts.LOCK,))
+        worker = threading.Thread(target=lambda: done.append(ks.run(
+            "add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")))
+        worker.start()
+        with psycopg.connect(conninfo, autocommit=True) as look:
+            wait_until(lambda: look.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                            "AND NOT granted").fetchone()[0] == 1,
+                       timeout=30, what="the command to wait for the lock")
+        assert worker.is_alive() and _rows(conninfo) == []
+    # the other node committed: the command goes on
+    worker.join(60)
+    assert done and done[0].exit_code == 0, done and done[0].stderr
+    assert [r[:4] for r in _rows(conninfo)] == [(MAC, _subnet(ks), _ip("10.1.255.254"), "compute-0-0")]
+
+
+def _subnet(ks) -> int:
+    return json.loads(ks.ok("report", "host", "dhcp"))["Dhcp4"]["subnet4"][0]["id"]
