@@ -148,6 +148,18 @@ def hosts_word(text: str, what: str) -> str:
     return _refuse(_SPACE_OR_CONTROL, text, what + " holds {char}: a hosts-file name is one word")
 
 
+_KEA_DB_WORD = re.compile(r"[^\s'\"\\=]{1,255}\Z")
+
+
+def kea_db_word(text: str, what: str) -> str:
+    """A part of Kea's database connection (DHCP config, ``hosts-database``): Kea puts it
+    in libpq's connection string unquoted, so a space, a quote, a backslash or an ``=``
+    would change what Kea connects to; refused."""
+    if not _KEA_DB_WORD.match(text):
+        raise KsError(f'{what} holds a space, a quote, a backslash or an "=", which Kea cannot pass on')
+    return text
+
+
 def key_value(text: str) -> str:
     """A value of a ``key:value`` file (site.attrs, one line per key): its lines, as the
     kickstart parser splits them, joined with spaces."""

@@ -16,7 +16,6 @@ wrong):
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
@@ -25,13 +24,7 @@ from sqlalchemy.orm import Session
 from ksserver.db import queries
 from ksserver.db.models import Host, Interface, Network
 from ksserver.errors import KsError
-
-
-def _int(ip: str) -> int:
-    try:
-        return int.from_bytes(socket.inet_aton(ip), "big")
-    except OSError:
-        return -1
+from ksserver.services import validate
 
 
 def addresses(net: ipaddress.IPv4Network, taken: Iterable[str], *, inc: int = -1,
@@ -46,7 +39,7 @@ def addresses(net: ipaddress.IPv4Network, taken: Iterable[str], *, inc: int = -1
             raise KsError(f"baseip {base} is not a host address of {net}")
     else:
         start = last if inc < 0 else first
-    used = {_int(ip) for ip in taken}
+    used = {validate.ip_number(ip) for ip in taken}
     value = start
     while first <= value <= last:
         if value not in used:

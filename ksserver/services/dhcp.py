@@ -31,7 +31,7 @@ from ksserver import outputs
 from ksserver.db import queries
 from ksserver.db.models import Host, Interface, Network
 from ksserver.errors import KsError, Unreachable
-from ksserver.services import bootfiles, keahosts, selection
+from ksserver.services import bootfiles, keahosts, selection, validate
 
 DEFAULT_SOCKET = "/run/kea/kea4-ctrl-socket"  # Debian's kea-dhcp4.conf names this one
 DEFAULT_LEASE = 1200  # the original's default-lease-time
@@ -119,7 +119,7 @@ def plan(session: Session) -> Plan:
             continue
         mac = mac.lower()
         mask, base = masks[net_id]
-        if _int(ip) & mask != base:
+        if validate.ip_number(ip) & mask != base:
             raise KsError(f"host {name} interface {device}: address {ip} is not on network "
                           f"{nets[net_id].name} ({subnets[net_id].net})")
         for key in ((net_id, mac), (net_id, ip)):
@@ -143,15 +143,6 @@ def _discovering(subnets: dict[int, Subnet]) -> Discovering | None:
     if library is None:
         raise KsError("insert-ethers needs Kea's run_script hook (libdhcp_run_script.so, Debian kea-dhcp4-server)")
     return Discovering(private.id, discovery.pool(private.net), session.script, library)
-
-
-def _int(ip: str) -> int:
-    """An address as a number (addresses were checked when they were set: a fast reading of
-    10,000 of them, as the plan makes it on every change); -1 for what is not one."""
-    try:
-        return int.from_bytes(socket.inet_aton(ip), "big")
-    except OSError:
-        return -1
 
 
 def _network(net: Network) -> ipaddress.IPv4Network:

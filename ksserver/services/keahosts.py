@@ -13,19 +13,18 @@ stays, and one that holds a MAC or an address ksserver needs is named in the err
 from __future__ import annotations
 
 import json
-import re
-import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ksserver import outputs
 from ksserver.errors import KsError, Unreachable
+from ksserver.services import validate
 
 ATTR = "Dhcp_HostsDatabase"
 MARK = json.dumps({"ksserver": True})  # the user_context of the rows ksserver owns
 HW_ADDRESS = 0  # Kea's host_identifier_type for a MAC
 LOCK = 0x6B73_6B65_6168  # ksserver's advisory lock on Kea's database ("kskeah")
 _ALLOWED = {"user", "password", "host", "port", "dbname", "connect_timeout"}
-_PLAIN = re.compile(r"[^\s'\"\\=]{1,255}\Z")  # what Kea puts in libpq's conninfo unquoted
 
 
 @dataclass(frozen=True)
@@ -78,17 +77,11 @@ def configured(attrs: dict[str, str]) -> Database | None:
     if not params.get("dbname"):
         raise KsError(f"{what} names no database (postgresql://USER@HOST/DBNAME)")
     for key, value in params.items():
-        if not _PLAIN.match(value):
-            raise KsError(f"{what}: its {key} holds a space, a quote, a backslash or an \"=\", "
-                          "which Kea cannot pass on")
+        outputs.kea_db_word(value, f"{what}: its {key}")
     for key in ("port", "connect_timeout"):
         if key in params and not params[key].isdigit():
             raise KsError(f"{what}: its {key} must be a number (not \"{params[key]}\")")
     return Database(url, params)
-
-
-def _ip(address: str) -> int:
-    return int.from_bytes(socket.inet_aton(address), "big")
 
 
 @contextmanager
@@ -141,7 +134,7 @@ def sync(conn, plan) -> tuple[int, int, int]:
     for key, (host_id, ip, name) in have.items():
         r = want.get(key)
         if r is not None and (r.ip != ip or r.host != name):
-            changed.append((_ip(r.ip), r.host, host_id))
+            changed.append((validate.ip_number(r.ip), r.host, host_id))
     new = [r for key, r in want.items() if key not in have]
     with conn.cursor() as cur:
         if gone:
@@ -152,8 +145,8 @@ def sync(conn, plan) -> tuple[int, int, int]:
             with cur.copy("COPY hosts (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, ipv4_address, "
                           "hostname, user_context) FROM STDIN") as copy:
                 for r in new:
-                    copy.write_row((bytes.fromhex(r.mac.replace(":", "")), HW_ADDRESS, r.subnet, _ip(r.ip), r.host,
-                                    MARK))
+                    copy.write_row((bytes.fromhex(r.mac.replace(":", "")), HW_ADDRESS, r.subnet,
+                                    validate.ip_number(r.ip), r.host, MARK))
     return len(new), len(changed), len(gone)
 
 

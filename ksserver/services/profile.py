@@ -8,11 +8,11 @@ import re
 from sqlalchemy.orm import Session
 
 from ksserver import config
-from ksserver.outputs import MASK, is_secret
 from ksserver.attrs import defaults
 from ksserver.db import queries
 from ksserver.db.queries import HostRecord
 from ksserver.errors import KsError
+from ksserver.outputs import MASK, is_secret
 from ksserver.services import attributes, selection
 
 

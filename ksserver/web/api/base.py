@@ -83,12 +83,12 @@ def is_reader() -> bool:
     return g.get("api_role") != "admin"
 
 
-def for_reader(records: list[dict], name: str = "attr") -> list[dict]:
-    """Attribute records (``value`` named by ``records[i][name]``) as this request's token
-    may see them."""
+def for_reader(records: list[dict], attr: str | None = None) -> list[dict]:
+    """Attribute records as this request's token may see their ``value``: each named by
+    its ``attr`` field, or all by ``attr`` (explain's rows, of one attribute)."""
     if is_reader():
         for rec in records:
-            rec["value"] = outputs.shown_to_reader(rec[name], rec["value"])
+            rec["value"] = outputs.shown_to_reader(attr or rec["attr"], rec["value"])
     return records
 
 

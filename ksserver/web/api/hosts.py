@@ -6,7 +6,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response
 
-from ksserver import outputs
 from ksserver.attrs import Level
 from ksserver.services import attributes, boot, install, inventory, profile, settings, views
 from ksserver.web.api.base import (Done, Paging, Selecting, as_json, blueprint, for_reader, is_reader, page_of, page_slice,
@@ -70,7 +69,6 @@ class Force(ma.Schema):
 
 class Value(ma.Schema):
     value = S(required=True)
-
 
 
 @blp.get("/hosts")
@@ -190,8 +188,7 @@ def host_attrs(name):
 @blp.response(200, Explain(many=True))
 def explain(name, attr):
     """Every level's value of one attribute for the host, the winner marked ``*``."""
-    return [rec if not is_reader() else {**rec, "value": outputs.shown_to_reader(attr, rec["value"])}
-            for rec in views.EXPLAIN.records(read(attributes.explain_host_attr, name, attr))]
+    return for_reader(views.EXPLAIN.records(read(attributes.explain_host_attr, name, attr)), attr)
 
 
 _LEVELS = {"host": (Level.HOST, "hosts"), "appliance": (Level.APPLIANCE, "appliances"), "os": (Level.OS, "oses")}

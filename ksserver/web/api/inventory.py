@@ -14,7 +14,6 @@ blp = blueprint("inventory", "Appliances, OSes, networks, rolls, bootactions, in
 S, B = ma.fields.String, ma.fields.Boolean
 
 
-
 def _listing(path: str, view: views.View, name: str, rows, doc: str) -> None:
     item = schema(view, name)
 

@@ -18,13 +18,13 @@ MAC = "52:54:00:00:00:01"
 
 @pytest.fixture
 def hosts_db(pg_server):
-    """(its URL for the attribute, a psycopg conninfo): the same string."""
+    """Its URL: the attribute's value, and what psycopg connects with."""
     with hosts_database(pg_server) as url:
-        yield url, url
+        yield url
 
 
-def _rows(conninfo: str) -> list[tuple]:
-    with psycopg.connect(conninfo) as conn:
+def _rows(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
         return [(bytes(i).hex(":"), s, ip, n, c) for i, s, ip, n, c in conn.execute(
             "SELECT dhcp_identifier, dhcp4_subnet_id, ipv4_address, hostname, user_context FROM hosts "
             "ORDER BY host_id")]
@@ -41,7 +41,7 @@ def _commands(server, name: str) -> int:
 
 def test_reservations_are_rows_kea_reads_and_a_host_change_sends_kea_nothing(ks, kea, hosts_db, tmp_path):
     ns, server = kea
-    url, conninfo = hosts_db
+    url = hosts_db
     for name, value in server.attrs().items():
         ks.ok("set", "attr", name, value)
     ks.ok("add", "host", "compute-0-0")
@@ -50,10 +50,10 @@ def test_reservations_are_rows_kea_reads_and_a_host_change_sends_kea_nothing(ks,
 
     ks.ok("set", "attr", "Dhcp_HostsDatabase", url)  # DHCP follows: the row, and the configuration naming it
     mark = '{"ksserver": true}'
-    assert _rows(conninfo) == [(MAC, private, _ip("10.1.255.254"), "compute-0-0", mark)]
+    assert _rows(url) == [(MAC, private, _ip("10.1.255.254"), "compute-0-0", mark)]
     written = json.loads(server.config.read_text())["Dhcp4"]
     assert written["subnet4"][0].get("reservations", []) == []  # Kea writes its empty default
-    assert [d["name"] for d in written["hosts-databases"]] == [conninfo.split("/")[3].split("?")[0]]
+    assert [d["name"] for d in written["hosts-databases"]] == [url.split("/")[3].split("?")[0]]
     assert written["host-reservation-identifiers"] == ["hw-address"]
     got = _ask(ns, tmp_path, MAC, "0x5d:0000")
     assert got is not None, server.log.read_text()[-3000:]
@@ -63,18 +63,18 @@ def test_reservations_are_rows_kea_reads_and_a_host_change_sends_kea_nothing(ks,
     sets = _commands(server, "config-set")
     ks.ok("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.255.200")
     assert _commands(server, "config-set") == sets
-    assert _rows(conninfo) == [(MAC, private, _ip("10.1.255.200"), "compute-0-0", mark)]
+    assert _rows(url) == [(MAC, private, _ip("10.1.255.200"), "compute-0-0", mark)]
     assert _ask(ns, tmp_path, MAC, "0x5d:0000")["ip"] == "10.1.255.200"
     # sync dhcp with nothing to change reports the configuration applied, no row touched
     assert ks.ok("sync", "dhcp") == f"applied DHCP for 1 network and 1 interface (Kea, {server.socket})\n"
     ks.ok("add", "host", "compute-0-1")
     ks.ok("add", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:00:00:02", "ip=10.1.255.253",
           "subnet=private")
-    assert len(_rows(conninfo)) == 2 and _commands(server, "config-set") == sets + 1
+    assert len(_rows(url)) == 2 and _commands(server, "config-set") == sets + 1
 
     # a site's own reservation stays; one that holds a MAC ksserver needs is named, and the
     # command that needed it is undone
-    with psycopg.connect(conninfo) as conn:
+    with psycopg.connect(url) as conn:
         conn.execute("INSERT INTO hosts (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, ipv4_address, "
                      "hostname) VALUES (%s, 0, %s, %s, 'printer')",
                      (bytes.fromhex("525400000003"), private, _ip("10.1.200.1")))
@@ -86,12 +86,12 @@ def test_reservations_are_rows_kea_reads_and_a_host_change_sends_kea_nothing(ks,
     assert "eth0" not in ks.ok("list", "host", "interface", "compute-0-2")
     ks.ok("remove", "host", "compute-0-1")
     ks.ok("remove", "host", "compute-0-2")
-    assert [r[3] for r in _rows(conninfo)] == ["compute-0-0", "printer"]
+    assert [r[3] for r in _rows(url)] == ["compute-0-0", "printer"]
     assert _ask(ns, tmp_path, "52:54:00:00:00:03", "0x5d:0000")["ip"] == "10.1.200.1"
 
     # back to the configuration file: the reservations go back into it; the database, no longer named, stays
     ks.ok("remove", "attr", "Dhcp_HostsDatabase")
-    assert [r[3] for r in _rows(conninfo)] == ["compute-0-0", "printer"]  # no database named: left as they are
+    assert [r[3] for r in _rows(url)] == ["compute-0-0", "printer"]  # no database named: left as they are
     written = json.loads(server.config.read_text())["Dhcp4"]
     assert "hosts-databases" not in written and "hosts-database" not in written
     assert [r["hw-address"] for r in written["subnet4"][0]["reservations"]] == [MAC]
@@ -99,7 +99,7 @@ def test_reservations_are_rows_kea_reads_and_a_host_change_sends_kea_nothing(ks,
 
 def test_the_database_kea_cannot_use_is_refused_in_one_line(ks, kea, hosts_db, tmp_path):
     ns, server = kea
-    url, _conninfo = hosts_db
+    url = hosts_db
     for name, value in server.attrs().items():
         ks.ok("set", "attr", name, value)
     assert ks.fails("set", "attr", "Dhcp_HostsDatabase", "mysql://kea@localhost/kea") == (
@@ -128,26 +128,26 @@ def test_two_writers_take_turns_on_kea_s_hosts_database(ks, kea, hosts_db):
     from waiting import wait_until
 
     _ns, server = kea
-    url, conninfo = hosts_db
+    url = hosts_db
     for name, value in server.attrs().items():
         ks.ok("set", "attr", name, value)
     ks.ok("set", "attr", "Dhcp_HostsDatabase", url)
     ks.ok("add", "host", "compute-0-0")
     done = []
-    with psycopg.connect(conninfo) as other:  # another node, in the middle of its own apply
+    with psycopg.connect(url) as other:  # another node, in the middle of its own apply
         other.execute("SELECT pg_advisory_xact_lock(%s)", (keahosts.LOCK,))
         worker = threading.Thread(target=lambda: done.append(ks.run(
             "add", "host", "interface", "compute-0-0", "eth0", f"mac={MAC}", "ip=10.1.255.254", "subnet=private")))
         worker.start()
-        with psycopg.connect(conninfo, autocommit=True) as look:
+        with psycopg.connect(url, autocommit=True) as look:
             wait_until(lambda: look.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                             "AND NOT granted").fetchone()[0] == 1,
                        timeout=30, what="the command to wait for the lock")
-        assert worker.is_alive() and _rows(conninfo) == []
+        assert worker.is_alive() and _rows(url) == []
     # the other node committed: the command goes on
     worker.join(60)
     assert done and done[0].exit_code == 0, done and done[0].stderr
-    assert [r[:4] for r in _rows(conninfo)] == [(MAC, _subnet(ks), _ip("10.1.255.254"), "compute-0-0")]
+    assert [r[:4] for r in _rows(url)] == [(MAC, _subnet(ks), _ip("10.1.255.254"), "compute-0-0")]
 
 
 def _subnet(ks) -> int:
